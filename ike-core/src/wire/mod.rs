@@ -1,0 +1,1 @@
+//! ISAKMP / IKEv1 message codec.
