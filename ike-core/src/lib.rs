@@ -8,6 +8,9 @@
 //!
 //! - [`wire`]: bytes ↔ typed ISAKMP messages and payloads. Parsing never panics;
 //!   unknown values are kept and re-emitted byte for byte.
+//! - [`crypto`]: DH groups, PRFs, SKEYID and friends, IVs, HASH_I/HASH_R, Quick
+//!   Mode hashes, KEYMAT, Phase 1 ciphers.
 #![forbid(unsafe_code)]
 
+pub mod crypto;
 pub mod wire;
