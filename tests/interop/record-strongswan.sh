@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Regenerates ike-core/tests/data/strongswan/: charon <-> charon IKEv1 runs,
+# captured on the wire, with the keys both charons logged.
+#
+#   sudo tests/interop/record-strongswan.sh            # every scenario
+#   sudo tests/interop/record-strongswan.sh NAME...    # only these
+#   tests/interop/record-strongswan.sh --list
+#
+# Run by hand (root, strongSwan installed: see .ci/install-packages); CI only
+# reads the checked-in files. Each scenario runs in fresh namespaces.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${RECORD_OUT:-$repo/ike-core/tests/data/strongswan}
+PSK=${RECORD_PSK:-ipsec-rs interop psk}
+
+# name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator IKE
+# proposal when it differs (mismatch scenarios) | what it shows
+SCENARIOS=(
+    "mm-aes128-sha1-modp2048|main|aes128-sha1-modp2048|aes128-sha1||Main Mode, AES-128/SHA-1/MODP-2048, no PFS"
+    "mm-aes256-sha256-modp2048-pfs|main|aes256-sha256-modp2048|aes256-sha256-modp2048||Main Mode, AES-256/SHA-256, PFS with MODP-2048"
+    "mm-3des-md5-modp1024|main|3des-md5-modp1024|3des-md5||Main Mode, 3DES/MD5/MODP-1024 (legacy), no PFS"
+    "mm-aes128-sha1-modp1536-pfs|main|aes128-sha1-modp1536|aes128-sha1-modp1536||Main Mode, AES-128/SHA-1/MODP-1536, PFS"
+    "mm-aes256-sha384-ecp256-pfs|main|aes256-sha384-ecp256|aes256-sha384-ecp256||Main Mode, AES-256/SHA-384/ECP-256 (group 19), PFS with ECP-256"
+    "mm-aes128-sha256-modp2048-gcm|main|aes128-sha256-modp2048|aes128gcm16||Main Mode, ESP AES-GCM-16 (128), no PFS"
+    "am-aes128-sha1-modp1024|aggressive|aes128-sha1-modp1024|aes128-sha1||Aggressive Mode, AES-128/SHA-1/MODP-1024, no PFS"
+    "am-aes256-sha256-modp2048-pfs|aggressive|aes256-sha256-modp2048|aes256-sha256-modp2048||Aggressive Mode, AES-256/SHA-256/MODP-2048, PFS"
+    "am-3des-sha1-modp1536|aggressive|3des-sha1-modp1536|3des-sha1||Aggressive Mode, 3DES/SHA-1/MODP-1536, no PFS"
+    "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|aes128-sha1-modp1024|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
+)
+
+if [ "${1:-}" = --list ]; then
+    printf '%s\n' "${SCENARIOS[@]}" | cut -d'|' -f1
+    exit 0
+fi
+
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+strongswan_version=$("$INTEROP_CHARON" --version 2>&1 | awk '/strongSwan/ {print $NF; exit}')
+
+# record_one LINE: one scenario, in a subshell so its EXIT trap cleans up.
+record_one() (
+    IFS='|' read -r name mode ike esp ike_initiator summary <<<"$1"
+    interop_init
+    local ns_i=ipsr-$$-i ns_r=ipsr-$$-r
+    interop_netns_pair "$ns_i" "$ns_r"
+    local si=$INTEROP_RUN/initiator sr=$INTEROP_RUN/responder
+    local id_i id_r
+    if [ "$mode" = aggressive ]; then
+        # Aggressive Mode sends IDs in the clear in message 1: use FQDNs.
+        id_i=initiator.interop.test id_r=responder.interop.test
+    else
+        id_i=$INTEROP_ADDR_A id_r=$INTEROP_ADDR_B
+    fi
+    interop_swanctl_conf "$si/swanctl/swanctl.conf" mode="$mode" \
+        local="$INTEROP_ADDR_A" remote="$INTEROP_ADDR_B" local_id="$id_i" remote_id="$id_r" \
+        psk="$PSK" proposals="${ike_initiator:-$ike}" esp_proposals="$esp" \
+        local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B"
+    interop_swanctl_conf "$sr/swanctl/swanctl.conf" mode="$mode" \
+        local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$id_r" remote_id="$id_i" \
+        psk="$PSK" proposals="$ike" esp_proposals="$esp" \
+        local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A"
+
+    interop_capture_start "$ns_i" "$INTEROP_RUN/capture.pcap"
+    interop_charon_start "$sr" "$ns_r"
+    local pid_r=$INTEROP_LAST_PID
+    interop_charon_start "$si" "$ns_i"
+    local pid_i=$INTEROP_LAST_PID
+
+    local expect_failure=false
+    [ -n "$ike_initiator" ] && expect_failure=true
+    if interop_swanctl "$si" --initiate --child c --timeout 20 >"$INTEROP_RUN/initiate.log" 2>&1; then
+        $expect_failure && interop_die "$name: initiate succeeded, expected a failure"
+        interop_swanctl "$si" --list-sas >"$INTEROP_RUN/list-sas.log"
+        grep -q INSTALLED "$INTEROP_RUN/list-sas.log" ||
+            { cat "$INTEROP_RUN/list-sas.log" >&2; interop_die "$name: CHILD_SA not installed"; }
+        # A little traffic through the tunnel so the capture holds ESP in
+        # both directions (UDP to a closed port -> ICMP port unreachable).
+        ip netns exec "$ns_i" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('$INTEROP_INNER_A', 0))
+for i in range(2):
+    s.sendto(b'ipsec-rs interop %d' % i, ('$INTEROP_INNER_B', 9))
+"
+        sleep 0.5
+        interop_swanctl "$si" --terminate --ike c --timeout 10 >"$INTEROP_RUN/terminate.log" 2>&1 ||
+            interop_log "$name: terminate reported an error"
+        sleep 0.3
+    else
+        $expect_failure || { cat "$INTEROP_RUN/initiate.log" >&2; interop_die "$name: initiate failed"; }
+        sleep 0.3
+    fi
+    interop_capture_stop
+    interop_stop "$pid_i"
+    interop_stop "$pid_r"
+
+    python3 - "$INTEROP_RUN/scenario.json" <<PY
+import json, sys
+json.dump({
+    "name": "$name",
+    "strongswan_version": "$strongswan_version",
+    "summary": "$summary",
+    "mode": "$mode",
+    "psk": "$PSK",
+    "ike_proposal": "$ike",
+    "ike_proposal_initiator": "${ike_initiator:-$ike}",
+    "esp_proposal": "$esp",
+    "expect_failure": $( $expect_failure && echo True || echo False ),
+    "ike_lifetime_s": 7800,
+    "ike_lifetime_note": "rekey_time 2h + over_time 10m, rand_time 0: what IKEv1 puts on the wire",
+    "esp_lifetime_s": 3600,
+    "initiator": {"address": "$INTEROP_ADDR_A", "id": "$id_i", "ts": "$INTEROP_NET_A", "port": 500},
+    "responder": {"address": "$INTEROP_ADDR_B", "id": "$id_r", "ts": "$INTEROP_NET_B", "port": 500},
+}, open(sys.argv[1], "w"), indent=1)
+PY
+    python3 "$here/charon_extract.py" --scenario "$INTEROP_RUN/scenario.json" \
+        --pcap "$INTEROP_RUN/capture.pcap" \
+        --initiator-log "$si/charon.log" --responder-log "$sr/charon.log" \
+        --out "$out" --messages "$out/messages"
+)
+
+selected=("$@")
+mkdir -p "$out"
+for line in "${SCENARIOS[@]}"; do
+    name=${line%%|*}
+    if [ ${#selected[@]} -gt 0 ] && ! printf '%s\n' "${selected[@]}" | grep -qx "$name"; then
+        continue
+    fi
+    interop_log "recording $name"
+    record_one "$line"
+done
