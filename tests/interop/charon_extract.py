@@ -375,6 +375,57 @@ def verify_recording(doc, psk):
         raise SystemExit(f"{doc['name']}: logged values do not recompute: {', '.join(bad)}")
 
 
+# ---------------------------------------------------------------- ESP check
+# Decrypt every captured ESP packet with the logged keys (pyca/cryptography)
+# and check the ICV and the RFC 4303 trailer, so the ESP vectors are known
+# good. The inner packets go into the JSON.
+
+ESP_INTEG = {"HMAC_SHA1_96": ("sha1", 12), "HMAC_MD5_96": ("md5", 12),
+             "HMAC_SHA2_256_128": ("sha256", 16), "HMAC_SHA2_384_192": ("sha384", 24),
+             "HMAC_SHA2_512_256": ("sha512", 32)}
+
+
+def decrypt_esp(doc, esp):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    algs = doc["negotiated"]["esp"].split("/")
+    enc = algs[0]
+    integ = next((ESP_INTEG[a] for a in algs if a in ESP_INTEG), None)
+    keys = {sa["spi"]: sa for q in doc["quick_modes"] for sa in q["sas"]}
+    out = []
+    for p in esp:
+        pkt = p["bytes"]
+        spi, seq = pkt[:4].hex(), struct.unpack(">I", pkt[4:8])[0]
+        sa = keys.get(spi)
+        if sa is None:
+            raise SystemExit(f"ESP packet with unknown SPI {spi}")
+        key = bytes.fromhex(sa["encryption_key"])
+        if enc.startswith("AES_GCM_16"):
+            # RFC 4106: key | 4-byte salt; nonce = salt | 8-byte IV; AAD = SPI | seq
+            iv = pkt[8:16]
+            plain = AESGCM(key[:-4]).decrypt(key[-4:] + iv, pkt[16:], pkt[:8])
+        else:
+            block = 8 if enc == "3DES_CBC" else 16
+            algo = algorithms.TripleDES(key) if block == 8 else algorithms.AES(key)
+            hname, icv_len = integ
+            body, icv = pkt[:-icv_len], pkt[-icv_len:]
+            want = hmac.new(bytes.fromhex(sa["integrity_key"]), body, hname).digest()[:icv_len]
+            if not hmac.compare_digest(icv, want):
+                raise SystemExit(f"ESP SPI {spi} seq {seq}: ICV does not verify")
+            iv = body[8 : 8 + block]
+            d = Cipher(algo, modes.CBC(iv)).decryptor()
+            plain = d.update(body[8 + block :]) + d.finalize()
+        pad_len, next_header = plain[-2], plain[-1]
+        padding = plain[-2 - pad_len : -2]
+        if padding != bytes(range(1, pad_len + 1)):
+            raise SystemExit(f"ESP SPI {spi} seq {seq}: padding is not 1, 2, 3, ...")
+        out.append({"who": p["who"], "spi": spi, "sequence": seq, "iv": iv.hex(),
+                    "next_header": next_header, "pad_length": pad_len,
+                    "inner_packet": plain[: -2 - pad_len].hex()})
+    return out
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -475,8 +526,11 @@ def build(args):
             qms.append(entry)
         doc["quick_modes"] = qms
         verify_recording(doc, scenario["psk"].encode())
+        doc["esp_packets"] = decrypt_esp(doc, esp)
         doc["recomputed"] = ("SKEYID, SKEYID_d/a/e, encryption key, initial IV, HASH_I/HASH_R and "
-                             "every KEYMAT recomputed with Python hmac/hashlib by charon_extract.py")
+                             "every KEYMAT recomputed with Python hmac/hashlib, and every ESP packet "
+                             "decrypted (ICV/tag and padding checked) with pyca/cryptography, "
+                             "by charon_extract.py")
         # Each Informational once, in wire order (both sides log its hash).
         wire_mids = [isakmp_header(m["bytes"])["mid"] for m in ike]
         infos = {x["message_id"]: x for x in res["informationals"] + ini["informationals"]}
