@@ -298,3 +298,15 @@ secrets {
 }
 CONF
 }
+
+# interop_charon_wait_sa STATE CHILD TIMEOUT_DS: wait until charon in STATE
+# lists CHILD as INSTALLED (for runs where the other side initiates).
+interop_charon_wait_sa() {
+    local state=$1 child=$2 limit=$3
+    interop_wait_for "$limit" "CHILD_SA $child in $state" \
+        _interop_child_installed "$state" "$child"
+}
+
+_interop_child_installed() {
+    interop_swanctl "$1" --list-sas --child "$2" 2>/dev/null | grep -q 'INSTALLED'
+}
