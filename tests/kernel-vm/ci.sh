@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# CI entry point for the kernel suites: builds the test programs on the host
+# and runs them all in one QEMU guest (tests/kernel-vm/run.sh):
+#   1. smoke.sh: af_key, stdrng, an `ip xfrm` ESP SA, kernel ESP between netns
+#   2. examples/tests/kernel_vm.rs: a hand-built PF_KEY probe (no pfkey crate)
+#   3. pfkey/tests/live_kernel.rs with IPSEC_LIVE_KERNEL=1 (when it exists)
+# Skips (exit 0, "SKIPPED: ...") only when qemu is missing and
+# IPSEC_REQUIRE_KERNEL_VM is not 1. Extra arguments go to run.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/../.."
+
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+  # run.sh decides between SKIPPED and failure; no point building first.
+  exec bash "$here/run.sh" --script "$here/guest/smoke.sh" "$@"
+fi
+
+# Prints the executable of the integration test TEST of PACKAGE, from
+# cargo's JSON messages (the file name carries a hash).
+build_test() {
+  local package="$1" test="$2" json
+  # Once for readable compiler errors, once (a no-op) for the path.
+  cargo test -q -p "$package" --test "$test" --no-run >&2
+  json="$(cargo test -q -p "$package" --test "$test" --no-run --message-format=json)"
+  grep -F "\"name\":\"$test\"" <<<"$json" | grep -F '"test":true' |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
+}
+
+build_bin() {
+  local package="$1" bin="$2" json
+  cargo build -q -p "$package" --bin "$bin" >&2
+  json="$(cargo build -q -p "$package" --bin "$bin" --message-format=json)"
+  grep -F "\"name\":\"$bin\"" <<<"$json" |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
+}
+
+steps=(--script "$here/guest/smoke.sh" --name smoke)
+
+echo "kernel-vm: building the PF_KEY probe"
+probe="$(build_test ipsec-examples kernel_vm)"
+[ -x "$probe" ] || { echo "kernel-vm: no executable for examples/tests/kernel_vm.rs" >&2; exit 1; }
+steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --name pfkey-probe)
+
+if [ -f pfkey/tests/live_kernel.rs ]; then
+  echo "kernel-vm: building pfkey's live-kernel tests"
+  live="$(build_test pfkey live_kernel)"
+  [ -x "$live" ] || { echo "kernel-vm: no executable for pfkey/tests/live_kernel.rs" >&2; exit 1; }
+  # One kernel SA table is shared by all tests: run them one at a time.
+  steps+=(--bin "$live:IPSEC_LIVE_KERNEL=1" --arg --test-threads=1 --name pfkey-live-kernel)
+else
+  echo "kernel-vm: pfkey/tests/live_kernel.rs does not exist yet; not run"
+fi
+
+exec bash "$here/run.sh" "${steps[@]}" "$@"
