@@ -1,0 +1,3 @@
+//! Criterion benchmarks of ESP encapsulation and decapsulation.
+
+fn main() {}
