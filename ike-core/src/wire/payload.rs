@@ -228,6 +228,35 @@ pub(crate) enum AfterChain {
     Padding,
 }
 
+/// Reads the 4-byte generic header shared by payloads and the nested
+/// Proposal / Transform structures, and checks its length against both the
+/// structure's fixed part (`min_len`, header included) and what remains.
+/// Returns Next Payload, the structure's offset and a reader over the rest
+/// of the structure.
+pub(crate) fn read_generic_header<'a>(
+    r: &mut Reader<'a>,
+    what: &'static str,
+    min_len: usize,
+) -> Result<(u8, usize, Reader<'a>), Error> {
+    let start = r.offset();
+    let next = r.u8(what)?;
+    let _reserved = r.u8(what)?;
+    let length_at = r.offset();
+    let length = r.u16(what)?;
+    let rest = usize::from(length)
+        .checked_sub(Payload::HEADER_LEN)
+        .filter(|&n| usize::from(length) >= min_len && n <= r.remaining())
+        .ok_or(Error::new(
+            ErrorKind::BadLength {
+                what,
+                length: u32::from(length),
+            },
+            length_at,
+        ))?;
+    let body = r.sub(rest, what)?;
+    Ok((next, start, body))
+}
+
 /// Walks the chain in `bytes` starting with a payload of type `first`.
 /// Every payload length is checked against what remains before it is used;
 /// each iteration consumes at least 4 bytes, so the walk is linear and ends.
@@ -244,25 +273,11 @@ pub(crate) fn read_chain(
     let mut ty = first;
     while ty != PayloadType::NONE {
         let what = ty.what();
-        let start = r.offset();
-        let next = PayloadType(r.u8(what)?);
-        let _reserved = r.u8(what)?;
-        let length_at = r.offset();
-        let length = r.u16(what)?;
-        let body_len = usize::from(length)
-            .checked_sub(Payload::HEADER_LEN)
-            .filter(|&n| n <= r.remaining())
-            .ok_or(Error::new(
-                ErrorKind::BadLength {
-                    what,
-                    length: u32::from(length),
-                },
-                length_at,
-            ))?;
-        let body = r.take(body_len, what)?;
+        let (next, start, mut body) = read_generic_header(&mut r, what, Payload::HEADER_LEN)?;
+        let body = body.rest();
         payloads.push(Payload::new(ty, body.to_vec()));
         starts.push(start.saturating_sub(base));
-        ty = next;
+        ty = PayloadType(next);
     }
     let chain_len = r.offset().saturating_sub(base);
     let (chain, padding) = bytes.split_at_checked(chain_len).unwrap_or((bytes, &[]));
