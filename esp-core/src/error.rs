@@ -86,7 +86,9 @@ pub enum EncapError {
     },
 }
 
-/// Why an inbound packet was dropped. None of these move the replay window.
+/// Why an inbound packet was dropped. Errors found before the ICV verified
+/// leave the replay window alone; the trailer and inner-packet errors come
+/// after authentication, when RFC 4303 §3.4.3 has already marked the packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecapError {
