@@ -16,6 +16,8 @@
 #   --file PATH[:GUESTPATH]  copy a file (ELF: with its libraries) without
 #                            running it; default /usr/local/bin/NAME
 #   --name NAME              label for the previous step (default: file name)
+#   --out DIR                after the steps, copy what they left in the
+#                            guest's $KVM_OUT (/kvm/out) to DIR on the host
 #   --timeout SECONDS        whole-VM bound (default 240)
 #   --quiet                  print the guest console only on failure
 #   --keep                   keep the work directory
@@ -41,6 +43,7 @@ files=()      # "host path<TAB>guest path"
 timeout_s=240
 quiet=0
 keep=0
+out_dir=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -85,6 +88,11 @@ while [ $# -gt 0 ]; do
       [ ${#steps[@]} -gt 0 ] || die "--name must follow a step"
       [[ "$2" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name: use letters, digits, . _ -"
       step_names[-1]="$2"
+      shift 2 ;;
+    --out)
+      [ $# -ge 2 ] || die "--out needs an argument"
+      mkdir -p "$2"
+      out_dir="$(realpath "$2")"
       shift 2 ;;
     --timeout) timeout_s="${2:?}"; shift 2 ;;
     --quiet) quiet=1; shift ;;
@@ -341,7 +349,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/kernel-vm.XXXXXX")"
 cleanup() { [ "$keep" = 1 ] && note "work directory kept: $work" || rm -rf "$work"; }
 trap cleanup EXIT
 run_root="$work/root"
-mkdir -p "$run_root/kvm/steps" "$run_root/kvm/bin" "$run_root/kvm/scripts"
+mkdir -p "$run_root/kvm/steps" "$run_root/kvm/bin" "$run_root/kvm/scripts" "$run_root/kvm/out"
 
 # Debug info makes test binaries many times larger; the guest has no use for
 # it (symbols stay, so backtraces still name functions).
@@ -427,10 +435,19 @@ verdict="$(sed -n "s/^$token EXIT \([0-9]\{1,3\}\)$/\1/p" "$console.txt" | tail 
 
 show_console() {
   echo "----- guest console -----"
-  # The token is noise for a reader.
-  sed "s/^$token /## /" "$console.txt"
+  # The token is noise for a reader; the output archive is noise too.
+  sed "/^$token OUT-BEGIN$/,/^$token OUT-END$/d; s/^$token /## /" "$console.txt"
   echo "----- end of guest console -----"
 }
+
+# The guest sends $KVM_OUT back as a base64 tar.gz between two marker lines.
+if [ -n "$out_dir" ] && [ -n "$verdict" ]; then
+  if ! sed -n "/^$token OUT-BEGIN$/,/^$token OUT-END$/{/^$token /d;p}" "$console.txt" |
+    base64 -d | tar -xz -C "$out_dir"; then
+    note "could not unpack the guest's output into $out_dir"
+    verdict=1
+  fi
+fi
 
 status=0
 reason=""
