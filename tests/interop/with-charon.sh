@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs a command as the peer of a strongSwan charon, in throw-away
+# namespaces: the building block of the daemon-vs-charon suite.
+#
+#   tests/interop/with-charon.sh [options] -- CMD [ARGS...]
+#
+# charon runs in namespace "peer" (10.99.0.2, traffic selector 10.99.2.0/24);
+# CMD runs in namespace "local" (10.99.0.1, 10.99.1.0/24) with:
+#   INTEROP_LOCAL / INTEROP_PEER         outer addresses
+#   INTEROP_LOCAL_TS / INTEROP_PEER_TS   traffic selectors (subnets)
+#   INTEROP_LOCAL_INNER / INTEROP_PEER_INNER   first host of each, on lo
+#   INTEROP_LOCAL_ID / INTEROP_PEER_ID   the IDs charon expects / uses
+#   INTEROP_PSK                          the pre-shared key
+#   INTEROP_CHARON_VICI                  charon's vici URI, e.g. for
+#                                        `swanctl --initiate --child c --uri "$INTEROP_CHARON_VICI"`
+# and exits with CMD's status. The connection and its child are named "c".
+#
+# Options:
+#   --mode main|aggressive   Phase 1 exchange [main]
+#   --ike PROPOSAL           charon's IKE proposal [aes128-sha1-modp2048]
+#   --esp PROPOSAL           charon's ESP proposal, a group = PFS [aes128-sha1]
+#   --psk PSK                [ipsec-rs interop psk]
+#   --local-id ID --peer-id ID   [the outer addresses]
+#   --out DIR                keep charon.log, swanctl.conf, ike.pcap,
+#                            list-sas.txt, charon.pid there
+#   --no-capture             skip tcpdump
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+mode=main ike=aes128-sha1-modp2048 esp=aes128-sha1 psk="ipsec-rs interop psk"
+local_id="" peer_id="" out="" capture=yes
+while [ $# -gt 0 ]; do
+    case $1 in
+        --mode) mode=$2; shift 2 ;;
+        --ike) ike=$2; shift 2 ;;
+        --esp) esp=$2; shift 2 ;;
+        --psk) psk=$2; shift 2 ;;
+        --local-id) local_id=$2; shift 2 ;;
+        --peer-id) peer_id=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --no-capture) capture=no; shift ;;
+        --) shift; break ;;
+        *) interop_die "unknown option $1 (see the header of $0)" ;;
+    esac
+done
+[ $# -gt 0 ] || interop_die "no command given after --"
+local_id=${local_id:-$INTEROP_ADDR_A}
+peer_id=${peer_id:-$INTEROP_ADDR_B}
+
+interop_init
+ns_local=ipsw-$$-local ns_peer=ipsw-$$-peer
+interop_netns_pair "$ns_local" "$ns_peer"
+state=$INTEROP_RUN/charon
+interop_swanctl_conf "$state/swanctl/swanctl.conf" mode="$mode" \
+    local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$peer_id" remote_id="$local_id" \
+    psk="$psk" proposals="$ike" esp_proposals="$esp" \
+    local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A"
+[ "$capture" = yes ] && interop_capture_start "$ns_local" "$INTEROP_RUN/ike.pcap"
+interop_charon_start "$state" "$ns_peer"
+charon_pid=$INTEROP_LAST_PID
+
+rc=0
+ip netns exec "$ns_local" env \
+    INTEROP_LOCAL="$INTEROP_ADDR_A" INTEROP_PEER="$INTEROP_ADDR_B" \
+    INTEROP_LOCAL_TS="$INTEROP_NET_A" INTEROP_PEER_TS="$INTEROP_NET_B" \
+    INTEROP_LOCAL_INNER="$INTEROP_INNER_A" INTEROP_PEER_INNER="$INTEROP_INNER_B" \
+    INTEROP_LOCAL_ID="$local_id" INTEROP_PEER_ID="$peer_id" INTEROP_PSK="$psk" \
+    INTEROP_CHARON_VICI="unix://$state/run/charon.vici" \
+    STRONGSWAN_CONF="$state/strongswan.conf" \
+    "$@" || rc=$?
+
+interop_swanctl "$state" --list-sas >"$INTEROP_RUN/list-sas.txt" 2>&1 || true
+interop_capture_stop
+if [ -n "$out" ]; then
+    mkdir -p "$out"
+    cp "$state/charon.log" "$state/swanctl/swanctl.conf" "$INTEROP_RUN/list-sas.txt" "$out/"
+    echo "$charon_pid" >"$out/charon.pid"
+    [ "$capture" = yes ] && cp "$INTEROP_RUN/ike.pcap" "$out/"
+fi
+exit "$rc"
