@@ -423,6 +423,84 @@ fn raw_message_files_match_the_exchange_files() {
         assert!(!parse(&raw, file).is_encrypted(), "{file}");
         checked += 1;
     }
-    // MM1-4 of six Main Mode runs, AM1-2 of three, MM1 + Informational.
-    assert_eq!(checked, 6 * 4 + 3 * 2 + 2);
+    // MM1-4 of six Main Mode runs, of the multi-transform and the wrong-PSK
+    // runs; AM1-2 of three; MM1 + Informational of the refused offer.
+    assert_eq!(checked, 8 * 4 + 3 * 2 + 2);
+}
+
+const MULTI_PROPOSAL: &str = include_str!("data/strongswan/mm-multi-proposal.txt");
+const WRONG_PSK: &str = include_str!("data/strongswan/mm-wrong-psk.txt");
+
+/// The initiator offers two transforms in one proposal; the responder's SA
+/// is its pick alone, carried over unchanged (RFC 2409 §5: one transform
+/// chosen, its number kept).
+#[test]
+fn multi_transform_offer_is_answered_with_the_chosen_transform() {
+    let msgs = lines(MULTI_PROPOSAL);
+    assert_eq!(msgs.len(), 11);
+    for (n, (_, bytes)) in msgs.iter().enumerate() {
+        let context = format!("mm-multi-proposal message {}", n + 1);
+        assert_eq!(parse(bytes, &context).to_bytes().expect(&context), *bytes);
+    }
+    let mm1 = parse(&msgs[0].1, "MM1");
+    let mm2 = parse(&msgs[1].1, "MM2");
+    let offer = &of_type(&mm1, PayloadType::SA)[0].body;
+    let choice = &of_type(&mm2, PayloadType::SA)[0].body;
+    // SA body: DOI | Situation | Proposal (4-byte payload header, number,
+    // protocol, SPI size, transform count) | Transforms of 36 bytes each.
+    assert_eq!(offer.get(8 + 7), Some(&2), "two transforms offered");
+    assert_eq!(choice.get(8 + 7), Some(&1), "one transform chosen");
+    let second_offered = offer.get(8 + 8 + 36..).expect("second transform");
+    let chosen = choice.get(8 + 8..).expect("chosen transform");
+    // The same transform; only its Next Payload byte (3 = more, 0 = last) may
+    // differ, and in the offer it is already the last one.
+    assert_eq!(chosen, second_offered);
+}
+
+/// Different PSKs: the responder cannot decrypt MM5 and answers each copy
+/// with an encrypted Informational (PAYLOAD-MALFORMED), from port 500,
+/// before the initiator gives up.
+#[test]
+fn wrong_psk_ends_in_encrypted_informationals() {
+    let msgs = lines(WRONG_PSK);
+    let kinds: Vec<(char, ExchangeType, bool)> = msgs
+        .iter()
+        .map(|(who, b)| {
+            let m = parse(b, "mm-wrong-psk");
+            assert_eq!(m.to_bytes().expect("emit"), *b);
+            (*who, m.header.exchange_type, m.is_encrypted())
+        })
+        .collect();
+    let mm = ExchangeType::MAIN_MODE;
+    assert_eq!(
+        kinds.get(..5),
+        Some(
+            &[
+                ('I', mm, false),
+                ('R', mm, false),
+                ('I', mm, false),
+                ('R', mm, false),
+                ('I', mm, true)
+            ][..]
+        )
+    );
+    let infos = kinds.get(5..).expect("answers to MM5");
+    assert!(!infos.is_empty());
+    assert!(
+        infos
+            .iter()
+            .all(|k| *k == ('R', ExchangeType::INFORMATIONAL, true))
+    );
+    let mut ids: Vec<u32> = msgs
+        .iter()
+        .skip(5)
+        .map(|(_, b)| parse(b, "info").header.message_id.0)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        infos.len(),
+        "a fresh Message ID per Informational"
+    );
 }

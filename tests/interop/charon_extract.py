@@ -500,7 +500,11 @@ def build(args):
     responder_cookie = next((isakmp_header(m["bytes"])["cky_r"] for m in ike
                              if isakmp_header(m["bytes"])["cky_r"] != "0" * 16), None)
     doc["cookies"] = {"cky_i": cookies["cky_i"], "cky_r": responder_cookie}
-    if not scenario.get("expect_failure"):
+    if scenario.get("expect_failure"):
+        # Whatever each side got to derive before the exchange failed (e.g.
+        # Phase 1 keys from two different PSKs); empty when nothing was.
+        doc["logged_phase1"] = {"initiator": ini["phase1"], "responder": res["phase1"] if res else {}}
+    else:
         if res is None:
             raise SystemExit("responder log needed for a completed exchange")
         problems = cross_check(ini, res)

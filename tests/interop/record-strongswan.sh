@@ -14,8 +14,9 @@ repo=$(cd "$here/../.." && pwd)
 out=${RECORD_OUT:-$repo/ike-core/tests/data/strongswan}
 PSK=${RECORD_PSK:-ipsec-rs interop psk}
 
-# name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator IKE
-# proposal when it differs (mismatch scenarios) | what it shows
+# name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator
+# overrides, `;`-separated: ike=, esp=, psk= (what the initiator is configured
+# with when it differs from the responder) and expect=fail | what it shows
 SCENARIOS=(
     "mm-aes128-sha1-modp2048|main|aes128-sha1-modp2048|aes128-sha1||Main Mode, AES-128/SHA-1/MODP-2048, no PFS"
     "mm-aes256-sha256-modp2048-pfs|main|aes256-sha256-modp2048|aes256-sha256-modp2048||Main Mode, AES-256/SHA-256, PFS with MODP-2048"
@@ -26,7 +27,9 @@ SCENARIOS=(
     "am-aes128-sha1-modp1024|aggressive|aes128-sha1-modp1024|aes128-sha1||Aggressive Mode, AES-128/SHA-1/MODP-1024, no PFS"
     "am-aes256-sha256-modp2048-pfs|aggressive|aes256-sha256-modp2048|aes256-sha256-modp2048||Aggressive Mode, AES-256/SHA-256/MODP-2048, PFS"
     "am-3des-sha1-modp1536|aggressive|3des-sha1-modp1536|3des-sha1||Aggressive Mode, 3DES/SHA-1/MODP-1536, no PFS"
-    "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|aes128-sha1-modp1024|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
+    "mm-multi-proposal|main|aes128-sha1-modp1024|aes128-sha1|ike=aes256-sha256-modp2048,aes128-sha1-modp1024;esp=aes256-sha256,aes128-sha1|Main Mode: the initiator offers two IKE and two ESP proposals, the responder accepts the second of each"
+    "mm-wrong-psk|main|aes128-sha1-modp2048|aes128-sha1|psk=not the responder's psk;expect=fail|Main Mode with different PSKs: the responder cannot decrypt message 5"
+    "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|ike=aes128-sha1-modp1024;expect=fail|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
 )
 
 if [ "${1:-}" = --list ]; then
@@ -41,7 +44,19 @@ strongswan_version=$("$INTEROP_CHARON" --version 2>&1 | awk '/strongSwan/ {print
 
 # record_one LINE: one scenario, in a subshell so its EXIT trap cleans up.
 record_one() (
-    IFS='|' read -r name mode ike esp ike_initiator summary <<<"$1"
+    IFS='|' read -r name mode ike esp overrides summary <<<"$1"
+    local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv
+    local -a extra_json=()
+    IFS=';' read -r -a kvs <<<"$overrides"
+    for kv in "${kvs[@]}"; do
+        case $kv in
+            ike=*) ike_i=${kv#ike=} ;;
+            esp=*) esp_i=${kv#esp=}; extra_json+=("\"esp_proposal_initiator\": \"$esp_i\",") ;;
+            psk=*) psk_i=${kv#psk=}; extra_json+=("\"psk_initiator\": \"$psk_i\",") ;;
+            expect=fail) expect_failure=true ;;
+            *) interop_die "$name: bad override '$kv'" ;;
+        esac
+    done
     interop_init
     local ns_i=ipsr-$$-i ns_r=ipsr-$$-r
     interop_netns_pair "$ns_i" "$ns_r"
@@ -55,7 +70,7 @@ record_one() (
     fi
     interop_swanctl_conf "$si/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_A" remote="$INTEROP_ADDR_B" local_id="$id_i" remote_id="$id_r" \
-        psk="$PSK" proposals="${ike_initiator:-$ike}" esp_proposals="$esp" \
+        psk="$psk_i" proposals="$ike_i" esp_proposals="$esp_i" \
         local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B"
     interop_swanctl_conf "$sr/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$id_r" remote_id="$id_i" \
@@ -68,8 +83,6 @@ record_one() (
     interop_charon_start "$si" "$ns_i"
     local pid_i=$INTEROP_LAST_PID
 
-    local expect_failure=false
-    [ -n "$ike_initiator" ] && expect_failure=true
     if interop_swanctl "$si" --initiate --child c --timeout 20 >"$INTEROP_RUN/initiate.log" 2>&1; then
         $expect_failure && interop_die "$name: initiate succeeded, expected a failure"
         interop_swanctl "$si" --list-sas >"$INTEROP_RUN/list-sas.log"
@@ -105,7 +118,8 @@ json.dump({
     "mode": "$mode",
     "psk": "$PSK",
     "ike_proposal": "$ike",
-    "ike_proposal_initiator": "${ike_initiator:-$ike}",
+    "ike_proposal_initiator": "$ike_i",
+    ${extra_json[*]}
     "esp_proposal": "$esp",
     "expect_failure": $( $expect_failure && echo True || echo False ),
     "ike_lifetime_s": 7800,
