@@ -145,7 +145,7 @@ impl fmt::Debug for Flags {
             names.push(format!("{other:#04x}"));
         }
         if names.is_empty() {
-            f.write_str("-")
+            f.write_str("none")
         } else {
             f.write_str(&names.join("|"))
         }
