@@ -504,3 +504,80 @@ fn wrong_psk_ends_in_encrypted_informationals() {
         "a fresh Message ID per Informational"
     );
 }
+
+/// Why the live test cannot run here, if it cannot.
+fn live_charon_missing() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .is_some_and(|l| l.split_whitespace().nth(1) == Some("0"));
+    if !root {
+        return Some("not root (network namespaces)".into());
+    }
+    for tool in [
+        "/usr/lib/ipsec/charon",
+        "/usr/sbin/swanctl",
+        "/usr/bin/tcpdump",
+    ] {
+        if !std::path::Path::new(tool).exists() {
+            return Some(format!("{tool} missing (install: .ci/install-packages)"));
+        }
+    }
+    None
+}
+
+/// Removes the directory when the test ends, also on failure.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Records a fresh Main Mode and Aggressive Mode exchange between two
+/// charons of the installed strongSwan (the recorder re-derives every key
+/// with Python and decrypts the ESP packets), and the codec parses and
+/// re-emits every message. Needs root and strongSwan; prints SKIPPED without
+/// them, unless IPSEC_REQUIRE_INTEROP=1.
+#[test]
+fn live_charon_exchanges_parse() {
+    if let Some(why) = live_charon_missing() {
+        assert!(
+            std::env::var("IPSEC_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "IPSEC_REQUIRE_INTEROP=1 but {why}"
+        );
+        eprintln!("SKIPPED: live_charon_exchanges_parse: {why}");
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = TempDir(std::env::temp_dir().join(format!("ike-live-charon-{}", std::process::id())));
+    let names = ["mm-aes128-sha1-modp2048", "am-aes128-sha1-modp1024"];
+    let status = std::process::Command::new("bash")
+        .arg(root.join("tests/interop/record-strongswan.sh"))
+        .args(names)
+        .env("RECORD_OUT", &out.0)
+        .status()
+        .expect("run the recorder");
+    assert!(status.success(), "record-strongswan.sh failed: {status}");
+    for name in names {
+        let exchange = std::fs::read_to_string(out.0.join(format!("{name}.txt"))).expect(name);
+        let msgs = lines(&exchange);
+        assert_eq!(
+            msgs.len(),
+            if name.starts_with("mm") { 11 } else { 8 },
+            "{name}"
+        );
+        for (n, (_, bytes)) in msgs.iter().enumerate() {
+            let context = format!("live {name} message {}", n + 1);
+            assert_eq!(
+                parse(bytes, &context).to_bytes().expect(&context),
+                *bytes,
+                "{context}"
+            );
+        }
+        let first = parse(&msgs[0].1, name);
+        assert_eq!(vendor_ids(&first), expected_vids(true), "live {name}");
+    }
+}
