@@ -14,3 +14,8 @@
 
 pub mod crypto;
 pub mod wire;
+pub mod config;
+pub mod policy;
+pub mod timer;
+pub mod endpoint;
+pub(crate) mod exchange;

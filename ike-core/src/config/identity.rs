@@ -1,0 +1,164 @@
+//! Phase 1 identities (RFC 2407 §4.6.2.1) as configured and as received.
+
+use core::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The identity a peer claims in its Phase 1 ID payload (IDii / IDir).
+///
+/// Only the identity types IKEv1 peers use with pre-shared keys are modelled;
+/// certificates (ASN.1 DN) come with certificate authentication.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Identity {
+    /// `ID_IPV4_ADDR`.
+    Ipv4(Ipv4Addr),
+    /// `ID_IPV6_ADDR`.
+    Ipv6(Ipv6Addr),
+    /// `ID_FQDN`, e.g. `gw.example.com`.
+    Fqdn(String),
+    /// `ID_USER_FQDN`, e.g. `alice@example.com`.
+    UserFqdn(String),
+    /// `ID_KEY_ID`: opaque bytes (Cisco peers use it for group names).
+    KeyId(Vec<u8>),
+}
+
+impl Identity {
+    /// The identity that names a host by its address.
+    pub fn from_ip(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(a) => Self::Ipv4(a),
+            IpAddr::V6(a) => Self::Ipv6(a),
+        }
+    }
+
+    /// The address, if this identity is an address.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Self::Ipv4(a) => Some(IpAddr::V4(*a)),
+            Self::Ipv6(a) => Some(IpAddr::V6(*a)),
+            _ => None,
+        }
+    }
+
+    /// The ID type number of RFC 2407 §4.6.2.1.
+    pub fn id_type(&self) -> u8 {
+        match self {
+            Self::Ipv4(_) => 1,
+            Self::Fqdn(_) => 2,
+            Self::UserFqdn(_) => 3,
+            Self::Ipv6(_) => 5,
+            Self::KeyId(_) => 11,
+        }
+    }
+
+    /// The identification data as it goes on the wire after the 4-byte
+    /// type/protocol/port prefix.
+    pub fn data(&self) -> Vec<u8> {
+        match self {
+            Self::Ipv4(a) => a.octets().to_vec(),
+            Self::Ipv6(a) => a.octets().to_vec(),
+            Self::Fqdn(s) | Self::UserFqdn(s) => s.as_bytes().to_vec(),
+            Self::KeyId(k) => k.clone(),
+        }
+    }
+
+    /// Decodes an identity from its ID type and data, as received.
+    ///
+    /// Returns `None` for types this engine does not authenticate with, or for
+    /// address data of the wrong length.
+    pub fn from_wire(id_type: u8, data: &[u8]) -> Option<Self> {
+        match id_type {
+            1 => <[u8; 4]>::try_from(data)
+                .ok()
+                .map(|o| Self::Ipv4(Ipv4Addr::from(o))),
+            5 => <[u8; 16]>::try_from(data)
+                .ok()
+                .map(|o| Self::Ipv6(Ipv6Addr::from(o))),
+            2 => core::str::from_utf8(data)
+                .ok()
+                .map(|s| Self::Fqdn(s.to_owned())),
+            3 => core::str::from_utf8(data)
+                .ok()
+                .map(|s| Self::UserFqdn(s.to_owned())),
+            11 => Some(Self::KeyId(data.to_vec())),
+            _ => None,
+        }
+    }
+
+    /// Parses the way racoon's psk.txt and `peers_identifier` write
+    /// identities: an address, `user@fqdn`, or an FQDN.
+    pub fn parse_text(text: &str) -> Self {
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Self::from_ip(ip);
+        }
+        if text.contains('@') {
+            return Self::UserFqdn(text.to_owned());
+        }
+        Self::Fqdn(text.to_owned())
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ipv4(a) => write!(f, "{a}"),
+            Self::Ipv6(a) => write!(f, "{a}"),
+            Self::Fqdn(s) => write!(f, "fqdn:{s}"),
+            Self::UserFqdn(s) => write!(f, "user_fqdn:{s}"),
+            Self::KeyId(k) => {
+                f.write_str("keyid:")?;
+                for b in k {
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_round_trip_for_every_type() {
+        let ids = [
+            Identity::Ipv4(Ipv4Addr::new(192, 0, 2, 1)),
+            Identity::Ipv6("2001:db8::1".parse().unwrap()),
+            Identity::Fqdn("gw.example.com".into()),
+            Identity::UserFqdn("alice@example.com".into()),
+            Identity::KeyId(vec![0, 1, 0xfe]),
+        ];
+        for id in ids {
+            assert_eq!(
+                Identity::from_wire(id.id_type(), &id.data()),
+                Some(id.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn address_of_wrong_length_is_refused() {
+        assert_eq!(Identity::from_wire(1, &[1, 2, 3]), None);
+        assert_eq!(Identity::from_wire(5, &[0; 4]), None);
+    }
+
+    #[test]
+    fn text_forms_follow_racoon() {
+        assert_eq!(
+            Identity::parse_text("10.0.0.1"),
+            Identity::Ipv4(Ipv4Addr::new(10, 0, 0, 1))
+        );
+        assert_eq!(
+            Identity::parse_text("a@b.c"),
+            Identity::UserFqdn("a@b.c".into())
+        );
+        assert_eq!(Identity::parse_text("b.c"), Identity::Fqdn("b.c".into()));
+    }
+}

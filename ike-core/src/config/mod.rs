@@ -1,0 +1,197 @@
+//! Endpoint configuration: peers (racoon's `remote` blocks), the PSK table,
+//! Phase 1 proposals, child policies (racoon's `sainfo`), timers and limits.
+
+mod identity;
+mod lifetime;
+mod proposal;
+mod psk;
+mod selector;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use identity::Identity;
+pub use lifetime::{BYTES_PER_KILOBYTE, DEFAULT_LIFETIME_SECS, Lifetime};
+pub use proposal::{
+    AuthMethod, EncapsulationMode, EspCipher, EspTransform, IntegrityAlgorithm, IpsecProtocol,
+    Phase1Proposal,
+};
+pub use psk::{PresharedKey, PskParseError, PskTable};
+pub use selector::{SelectorAddr, TrafficSelector};
+
+use crate::crypto::DhGroup;
+use crate::policy::ProposalCheck;
+use crate::timer::RetransmitPolicy;
+
+/// Phase 1 exchange to use as initiator (RFC 2409 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExchangeMode {
+    /// Main Mode (identity protection): six messages.
+    #[default]
+    Main,
+    /// Aggressive Mode: three messages, identities in clear. With a PSK, a
+    /// passive observer of AM2 can mount an offline dictionary attack on the
+    /// key, so prefer Main Mode where the peer allows it.
+    Aggressive,
+}
+
+/// NAT traversal setting (racoon's `nat_traversal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NatTraversal {
+    /// Do not announce NAT-T.
+    Off,
+    /// Announce NAT-T and float to port 4500 when a NAT is detected.
+    #[default]
+    On,
+    /// Announce NAT-T and always use UDP encapsulation, NAT or not.
+    Force,
+}
+
+/// One remote peer we talk to (racoon's `remote ADDRESS { … }`).
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// The peer's address; `None` makes this the `remote anonymous` entry that
+    /// answers any address.
+    pub address: Option<IpAddr>,
+    /// Phase 1 exchange as initiator; as responder we accept the modes in
+    /// [`PeerConfig::accept_modes`].
+    pub exchange_mode: ExchangeMode,
+    /// Modes we answer as responder.
+    pub accept_modes: Vec<ExchangeMode>,
+    /// Our identity (`my_identifier`); `None` sends our address.
+    pub my_identifier: Option<Identity>,
+    /// The identity the peer must present (`peers_identifier` with
+    /// `verify_identifier on`); `None` accepts any identity that authenticates.
+    pub peers_identifier: Option<Identity>,
+    /// Phase 1 proposals, in order of preference.
+    pub proposals: Vec<Phase1Proposal>,
+    /// How we judge an initiator's lifetimes and PFS group.
+    pub proposal_check: ProposalCheck,
+    /// Send INITIAL-CONTACT with our first Phase 1 to this peer (RFC 2407 §4.6.3.3).
+    pub initial_contact: bool,
+    /// NAT traversal.
+    pub nat_traversal: NatTraversal,
+    /// Child policies for this peer (racoon's `sainfo`), tried in order.
+    pub children: Vec<ChildPolicy>,
+}
+
+impl PeerConfig {
+    /// A peer with the given proposals and child policies, Main Mode,
+    /// `proposal_check strict`, INITIAL-CONTACT on.
+    pub fn new(
+        address: Option<IpAddr>,
+        proposals: Vec<Phase1Proposal>,
+        children: Vec<ChildPolicy>,
+    ) -> Self {
+        Self {
+            address,
+            exchange_mode: ExchangeMode::Main,
+            accept_modes: vec![ExchangeMode::Main, ExchangeMode::Aggressive],
+            my_identifier: None,
+            peers_identifier: None,
+            proposals,
+            proposal_check: ProposalCheck::default(),
+            initial_contact: true,
+            nat_traversal: NatTraversal::Off,
+            children,
+        }
+    }
+}
+
+/// What a Quick Mode negotiates: one `sainfo`.
+#[derive(Debug, Clone)]
+pub struct ChildPolicy {
+    /// Our side's proxy identity; `None` with `remote: None` means host to
+    /// host between the Phase 1 addresses, and no ID payloads are sent.
+    pub local: Option<TrafficSelector>,
+    /// The peer's side.
+    pub remote: Option<TrafficSelector>,
+    /// Tunnel or transport.
+    pub mode: EncapsulationMode,
+    /// ESP transforms, in order of preference.
+    pub esp: Vec<EspTransform>,
+    /// PFS group (`pfs_group`); `None` for no PFS.
+    pub pfs_group: Option<DhGroup>,
+    /// IPsec SA lifetime.
+    pub lifetime: Lifetime,
+    /// Whether a responder accepts an AH proposal from the peer. We never
+    /// offer AH: esp-core has no AH data path.
+    pub accept_ah: bool,
+}
+
+impl ChildPolicy {
+    /// Whether this policy answers a Quick Mode proposing `local`/`remote`
+    /// (from our point of view). An entry without selectors is `sainfo anonymous`.
+    pub fn matches(
+        &self,
+        local: Option<&TrafficSelector>,
+        remote: Option<&TrafficSelector>,
+    ) -> bool {
+        match (&self.local, &self.remote) {
+            (None, None) => true,
+            (l, r) => l.as_ref() == local && r.as_ref() == remote,
+        }
+    }
+}
+
+/// Everything an [`crate::endpoint::Endpoint`] needs to know.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// The peers, searched by address, then the anonymous entry.
+    pub peers: Vec<PeerConfig>,
+    /// Pre-shared keys.
+    pub psk: PskTable,
+    /// Resend schedule for unanswered messages.
+    pub retransmit: RetransmitPolicy,
+    /// A Phase 1 that has not completed in this time fails.
+    pub phase1_timeout: Duration,
+    /// A Quick Mode that has not completed in this time fails.
+    pub phase2_timeout: Duration,
+    /// Most responder ISAKMP SAs that may be half open (not yet
+    /// authenticated) at once. Past it, new MM1/AM1 are dropped before any
+    /// Diffie-Hellman work.
+    pub max_half_open: usize,
+    /// Nonce length in bytes (RFC 2409 §5: 8 to 256).
+    pub nonce_len: usize,
+    /// NAT-keepalive interval (RFC 3948 §2.3), used when we are behind a NAT.
+    pub nat_keepalive: Duration,
+}
+
+impl EndpointConfig {
+    /// A configuration with the given peers and keys and default timers.
+    pub fn new(peers: Vec<PeerConfig>, psk: PskTable) -> Self {
+        Self {
+            peers,
+            psk,
+            retransmit: RetransmitPolicy::default(),
+            phase1_timeout: Duration::from_secs(60),
+            phase2_timeout: Duration::from_secs(60),
+            max_half_open: 64,
+            nonce_len: 16,
+            nat_keepalive: Duration::from_secs(20),
+        }
+    }
+
+    /// The peer entry for `addr`: an exact match first, then `remote anonymous`.
+    pub fn peer_for(&self, addr: IpAddr) -> Option<(usize, &PeerConfig)> {
+        let exact = self
+            .peers
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.address == Some(canonical(addr)));
+        exact.or_else(|| {
+            self.peers
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.address.is_none())
+        })
+    }
+}
+
+/// Maps IPv4-mapped IPv6 addresses to IPv4, so dual-stack sockets find IPv4 peers.
+pub(crate) fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}

@@ -1,0 +1,578 @@
+//! The Sans-IO IKEv1 endpoint: owns every ISAKMP SA and is driven only by
+//! its caller (quinn-proto's shape).
+//!
+//! Inputs: [`Endpoint::handle_datagram`], [`Endpoint::handle_timeout`],
+//! [`Endpoint::initiate`] (the analogue of a kernel ACQUIRE) and
+//! [`Endpoint::delete`]. Outputs, drained in this order after every input:
+//! [`Endpoint::poll_transmit`] until `None`, then [`Endpoint::poll_timeout`],
+//! then [`Endpoint::poll_event`] until `None`.
+//!
+//! `now` must never go backwards. Malformed, unexpected or unauthenticated
+//! input is counted in [`Endpoint::stats`] and dropped; it is never an error
+//! returned to the I/O loop.
+
+mod event;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand_core::CryptoRngCore;
+
+pub use event::{
+    ChildSa, ChildSaId, DownReason, EndpointStats, Event, FailureReason, IkeSaHandle,
+    InitiateError, Phase, SaKeys, Transmit,
+};
+
+use crate::config::{ChildPolicy, EndpointConfig, canonical};
+use crate::exchange::main_mode::{self, DropKind, Phase1Ctx, Phase1State, Step};
+use crate::timer::{Retransmission, Timer, TimerTable};
+use crate::wire::{Cookie, ExchangeType, Header, Message};
+
+/// Our role in an ISAKMP SA's Phase 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Initiator,
+    Responder,
+}
+
+/// One ISAKMP SA and what hangs off it.
+struct IkeSa {
+    handle: IkeSaHandle,
+    role: Role,
+    peer_index: usize,
+    local: SocketAddr,
+    remote: SocketAddr,
+    cky_i: Cookie,
+    cky_r: Cookie,
+    state: Phase1State,
+    timers: TimerTable,
+    /// Our last Phase 1 message, for resends and for answering duplicates.
+    last_sent: Option<Retransmission>,
+    /// The peer's last Phase 1 message as received, to recognise duplicates.
+    last_received: Option<Vec<u8>>,
+    /// Child policies waiting for Phase 1 to complete.
+    pending_children: Vec<ChildPolicy>,
+    /// Encrypted messages that did not decrypt or verify in this negotiation.
+    bad_hashes: u32,
+    started: Instant,
+}
+
+impl IkeSa {
+    fn next_timeout(&self) -> Option<Instant> {
+        let resend = self.last_sent.as_ref().and_then(|r| r.next);
+        [resend, self.timers.next_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn half_open(&self) -> bool {
+        self.role == Role::Responder && self.state.established().is_none()
+    }
+}
+
+/// The IKEv1 endpoint.
+pub struct Endpoint {
+    config: Arc<EndpointConfig>,
+    rng: Box<dyn CryptoRngCore + Send>,
+    sas: BTreeMap<IkeSaHandle, IkeSa>,
+    next_handle: u64,
+    transmits: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    events: VecDeque<Event>,
+    stats: EndpointStats,
+}
+
+impl core::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("sas", &self.sas.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint with `config`, drawing cookies, nonces, SPIs and DH
+    /// secrets from `rng`.
+    pub fn new(config: Arc<EndpointConfig>, rng: Box<dyn CryptoRngCore + Send>) -> Self {
+        Self {
+            config,
+            rng,
+            sas: BTreeMap::new(),
+            next_handle: 1,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// What was dropped or refused so far.
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// Starts Phase 1 with the peer at `remote` (if no ISAKMP SA is
+    /// established or negotiating), and queues `child` for Quick Mode.
+    pub fn initiate(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        child: ChildPolicy,
+    ) -> Result<IkeSaHandle, InitiateError> {
+        let config = Arc::clone(&self.config);
+        let (peer_index, peer) = config
+            .peer_for(remote.ip())
+            .ok_or(InitiateError::UnknownPeer(remote))?;
+        if peer.proposals.is_empty() {
+            return Err(InitiateError::NoProposals(remote));
+        }
+        if let Some(sa) = self
+            .sas
+            .values_mut()
+            .find(|s| s.remote == remote && !matches!(s.state, Phase1State::Dead))
+        {
+            sa.pending_children.push(child);
+            return Ok(sa.handle);
+        }
+        let handle = self.alloc_handle();
+        let cky_i = self.cookie();
+        let mut ctx = Phase1Ctx {
+            rng: &mut *self.rng,
+            config: &config,
+            peer,
+            local,
+            remote,
+            cky_i,
+            cky_r: Cookie::ZERO,
+        };
+        let (state, bytes) =
+            main_mode::initiate(&mut ctx).ok_or(InitiateError::NoProposals(remote))?;
+        let mut sa = IkeSa {
+            handle,
+            role: Role::Initiator,
+            peer_index,
+            local,
+            remote,
+            cky_i,
+            cky_r: Cookie::ZERO,
+            state,
+            timers: TimerTable::default(),
+            last_sent: None,
+            last_received: None,
+            pending_children: vec![child],
+            bad_hashes: 0,
+            started: now,
+        };
+        sa.timers
+            .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
+        self.send(&mut sa, now, bytes, true);
+        self.sas.insert(handle, sa);
+        Ok(handle)
+    }
+
+    /// Deletes an ISAKMP SA.
+    pub fn delete(&mut self, now: Instant, sa: IkeSaHandle) -> Result<(), InitiateError> {
+        let _ = now;
+        let s = self.sas.remove(&sa).ok_or(InitiateError::NoSuchSa)?;
+        if s.state.established().is_some() {
+            self.events.push_back(Event::Phase1Down {
+                sa,
+                remote: s.remote,
+                reason: DownReason::DeletedLocally,
+            });
+        }
+        Ok(())
+    }
+
+    /// Feeds one received UDP payload (port 500, or port 4500 with the
+    /// non-ESP marker already removed).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        self.stats.datagrams_in += 1;
+        let Ok(msg) = Message::parse(data) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let h = msg.header;
+        match h.exchange_type {
+            ExchangeType::MAIN_MODE => self.handle_phase1(now, local, remote, data, &msg),
+            _ => self.stats.unexpected += 1,
+        }
+    }
+
+    fn find_sa(&self, h: &Header) -> Option<IkeSaHandle> {
+        self.sas
+            .values()
+            .find(|s| {
+                s.cky_i == h.initiator_cookie
+                    && (s.cky_r == h.responder_cookie
+                        || (s.cky_r.is_zero() && s.role == Role::Initiator))
+            })
+            .map(|s| s.handle)
+    }
+
+    fn handle_phase1(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+        msg: &Message,
+    ) {
+        let h = msg.header;
+        let handle = match self.find_sa(&h) {
+            Some(handle) => handle,
+            None if h.responder_cookie.is_zero() && !msg.is_encrypted() => {
+                match self.new_responder(now, local, remote, data, msg) {
+                    Some(handle) => handle,
+                    None => return,
+                }
+            }
+            None => {
+                self.stats.unexpected += 1;
+                return;
+            }
+        };
+        let Some(mut sa) = self.sas.remove(&handle) else {
+            return;
+        };
+        // A retransmission of the peer's last message: answer with our cached
+        // reply, byte for byte (the IV chain must not move).
+        if sa.last_received.as_deref() == Some(data) {
+            if let Some(last) = &sa.last_sent {
+                self.stats.retransmits_answered += 1;
+                self.transmits
+                    .push_back((sa.local, sa.remote, last.bytes.clone()));
+            } else {
+                self.stats.unexpected += 1;
+            }
+            self.sas.insert(handle, sa);
+            return;
+        }
+        if sa.state.established().is_some() {
+            self.stats.unexpected += 1;
+            self.sas.insert(handle, sa);
+            return;
+        }
+        if sa.role == Role::Initiator && sa.cky_r.is_zero() {
+            sa.cky_r = h.responder_cookie;
+        }
+        let config = Arc::clone(&self.config);
+        let Some(peer) = config.peers.get(sa.peer_index) else {
+            return;
+        };
+        let mut ctx = Phase1Ctx {
+            rng: &mut *self.rng,
+            config: &config,
+            peer,
+            local: sa.local,
+            remote: sa.remote,
+            cky_i: sa.cky_i,
+            cky_r: sa.cky_r,
+        };
+        let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
+        match state.handle(&mut ctx, msg) {
+            Step::Next {
+                next,
+                reply,
+                expect_reply,
+            } => {
+                sa.state = next;
+                sa.last_received = Some(data.to_vec());
+                if let Some(bytes) = reply {
+                    self.send(&mut sa, now, bytes, expect_reply);
+                } else {
+                    sa.last_sent = None;
+                }
+                if sa.state.established().is_some() {
+                    self.on_established(now, &mut sa);
+                }
+                self.sas.insert(handle, sa);
+            }
+            Step::Drop(state, kind) => {
+                sa.state = state;
+                match kind {
+                    DropKind::Malformed => self.stats.malformed += 1,
+                    DropKind::BadHash => {
+                        self.stats.bad_hash += 1;
+                        sa.bad_hashes += 1;
+                    }
+                }
+                self.sas.insert(handle, sa);
+            }
+            Step::Fail(reason) => self.fail(&sa, Phase::One, reason),
+        }
+    }
+
+    fn new_responder(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+        msg: &Message,
+    ) -> Option<IkeSaHandle> {
+        let config = Arc::clone(&self.config);
+        let Some((peer_index, peer)) = config.peer_for(remote.ip()) else {
+            self.stats.unexpected += 1;
+            return None;
+        };
+        // Half-open cap: refuse before any proposal or DH work.
+        let half_open = self.sas.values().filter(|s| s.half_open()).count();
+        if half_open >= config.max_half_open {
+            self.stats.half_open_refused += 1;
+            return None;
+        }
+        let handle = self.alloc_handle();
+        let cky_r = self.cookie();
+        let cky_i = msg.header.initiator_cookie;
+        let mut ctx = Phase1Ctx {
+            rng: &mut *self.rng,
+            config: &config,
+            peer,
+            local,
+            remote,
+            cky_i,
+            cky_r,
+        };
+        match main_mode::respond(&mut ctx, msg) {
+            Step::Next {
+                next,
+                reply,
+                expect_reply,
+            } => {
+                let mut sa = IkeSa {
+                    handle,
+                    role: Role::Responder,
+                    peer_index,
+                    local,
+                    remote,
+                    cky_i,
+                    cky_r,
+                    state: next,
+                    timers: TimerTable::default(),
+                    last_sent: None,
+                    last_received: None,
+                    pending_children: Vec::new(),
+                    bad_hashes: 0,
+                    started: now,
+                };
+                sa.timers
+                    .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
+                if let Some(bytes) = reply {
+                    self.send(&mut sa, now, bytes, expect_reply);
+                }
+                // A resent MM1 must find MM2 cached, not start a second SA.
+                sa.last_received = Some(data.to_vec());
+                self.sas.insert(handle, sa);
+                None
+            }
+            Step::Drop(_, _) => {
+                self.stats.malformed += 1;
+                None
+            }
+            Step::Fail(reason) => {
+                self.events.push_back(Event::NegotiationFailed {
+                    sa: handle,
+                    remote,
+                    phase: Phase::One,
+                    reason,
+                });
+                None
+            }
+        }
+    }
+
+    fn on_established(&mut self, now: Instant, sa: &mut IkeSa) {
+        sa.timers.stop(Timer::NegotiationTimeout);
+        let Some(est) = sa.state.established() else {
+            return;
+        };
+        let lifetime = est.proposal.lifetime;
+        sa.timers.set(Timer::HardExpiry, now + lifetime.duration());
+        if est.initial_contact {
+            self.drop_others_with_peer(sa);
+        }
+        let Some(est) = sa.state.established() else {
+            return;
+        };
+        self.events.push_back(Event::Phase1Up {
+            sa: sa.handle,
+            remote: sa.remote,
+            peer_id: est.peer_id.clone(),
+            transform: est.proposal,
+            initiator: sa.role == Role::Initiator,
+            cookies: (sa.cky_i.0, sa.cky_r.0),
+        });
+    }
+
+    /// INITIAL-CONTACT (RFC 2407 §4.6.3.3): the peer has no state from
+    /// before, so every other SA with it is stale.
+    fn drop_others_with_peer(&mut self, keep: &IkeSa) {
+        let stale: Vec<IkeSaHandle> = self
+            .sas
+            .values()
+            .filter(|s| {
+                s.handle != keep.handle && canonical(s.remote.ip()) == canonical(keep.remote.ip())
+            })
+            .map(|s| s.handle)
+            .collect();
+        for h in stale {
+            if let Some(s) = self.sas.remove(&h)
+                && s.state.established().is_some()
+            {
+                self.events.push_back(Event::Phase1Down {
+                    sa: h,
+                    remote: s.remote,
+                    reason: DownReason::InitialContact,
+                });
+            }
+        }
+    }
+
+    fn fail(&mut self, sa: &IkeSa, phase: Phase, reason: FailureReason) {
+        self.events.push_back(Event::NegotiationFailed {
+            sa: sa.handle,
+            remote: sa.remote,
+            phase,
+            reason,
+        });
+    }
+
+    /// Fires every timer due at `now`. Early calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let handles: Vec<IkeSaHandle> = self.sas.keys().copied().collect();
+        for handle in handles {
+            let Some(mut sa) = self.sas.remove(&handle) else {
+                continue;
+            };
+            let mut keep = true;
+            if sa
+                .last_sent
+                .as_ref()
+                .and_then(|r| r.next)
+                .is_some_and(|t| t <= now)
+            {
+                let policy = self.config.retransmit;
+                let retry = sa
+                    .last_sent
+                    .as_mut()
+                    .is_some_and(|r| r.on_timeout(now, &policy));
+                if retry {
+                    if let Some(r) = &sa.last_sent {
+                        self.stats.retransmits_sent += 1;
+                        self.transmits
+                            .push_back((sa.local, sa.remote, r.bytes.clone()));
+                    }
+                } else if sa.state.established().is_none() {
+                    let reason = self.stall_reason(&sa, FailureReason::Timeout(policy.max_retries));
+                    self.fail(&sa, Phase::One, reason);
+                    keep = false;
+                }
+            }
+            for timer in sa.timers.expire(now) {
+                match timer {
+                    Timer::NegotiationTimeout if sa.state.established().is_none() => {
+                        let reason = self.stall_reason(
+                            &sa,
+                            FailureReason::NegotiationTimeout(self.config.phase1_timeout),
+                        );
+                        self.fail(&sa, Phase::One, reason);
+                        keep = false;
+                    }
+                    Timer::HardExpiry => {
+                        self.events.push_back(Event::Phase1Down {
+                            sa: handle,
+                            remote: sa.remote,
+                            reason: DownReason::Expired,
+                        });
+                        keep = false;
+                    }
+                    _ => {}
+                }
+            }
+            if keep {
+                self.sas.insert(handle, sa);
+            }
+        }
+    }
+
+    /// A stalled negotiation whose encrypted messages never verified almost
+    /// always means different pre-shared keys: say so instead of "timeout".
+    fn stall_reason(&self, sa: &IkeSa, fallback: FailureReason) -> FailureReason {
+        if sa.bad_hashes > 0 {
+            let what = if sa.role == Role::Responder {
+                "MM5 (HASH_I)"
+            } else {
+                "MM6 (HASH_R)"
+            };
+            FailureReason::AuthenticationFailed(what)
+        } else {
+            let _ = sa.started;
+            fallback
+        }
+    }
+
+    /// The earliest time [`Endpoint::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sas.values().filter_map(IkeSa::next_timeout).min()
+    }
+
+    /// The next datagram to send, written to `buf` (which is cleared first).
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let _ = now;
+        let (local, remote, bytes) = self.transmits.pop_front()?;
+        buf.clear();
+        buf.extend_from_slice(&bytes);
+        self.stats.datagrams_out += 1;
+        Some(Transmit {
+            local,
+            remote,
+            size: bytes.len(),
+            non_esp_marker: false,
+        })
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn send(&mut self, sa: &mut IkeSa, now: Instant, bytes: Vec<u8>, expect_reply: bool) {
+        self.transmits
+            .push_back((sa.local, sa.remote, bytes.clone()));
+        sa.last_sent = Some(Retransmission::new(
+            bytes,
+            now,
+            &self.config.retransmit,
+            expect_reply,
+        ));
+    }
+
+    fn alloc_handle(&mut self) -> IkeSaHandle {
+        let h = IkeSaHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    fn cookie(&mut self) -> Cookie {
+        let mut c = [0u8; 8];
+        while c == [0; 8] {
+            self.rng.fill_bytes(&mut c);
+        }
+        Cookie(c)
+    }
+}

@@ -1,0 +1,558 @@
+//! Phase 1 Main Mode with pre-shared keys (RFC 2409 §5, §5.4).
+//!
+//! ```text
+//! Initiator                         Responder
+//! HDR, SA                    -->                         MM1
+//!                            <--    HDR, SA              MM2
+//! HDR, KE, Ni                -->                         MM3
+//!                            <--    HDR, KE, Nr          MM4
+//! HDR*, IDii, HASH_I [, N]   -->                         MM5
+//!                            <--    HDR*, IDir, HASH_R   MM6
+//! ```
+//!
+//! The PSK is chosen by the peer's address: MM5 is encrypted under keys
+//! derived from it, so the identity inside cannot select it.
+
+use std::net::SocketAddr;
+
+use rand_core::CryptoRngCore;
+
+use super::proof::{PeerAuthenticated, verify_phase1};
+use super::proposals::{self, IdBody};
+use super::{Decrypted, Phase1Session};
+use crate::config::{EndpointConfig, Identity, PeerConfig, Phase1Proposal};
+use crate::crypto::key_schedule::Phase1Inputs;
+use crate::crypto::phase1_hash::Phase1HashInputs;
+use crate::crypto::{DhPrivateKey, IvChain, KeySchedule, Phase1Auth, Prf};
+use crate::endpoint::FailureReason;
+use crate::policy::{confirm_phase1, select_phase1};
+use crate::wire::{Cookie, ExchangeType, Header, Message, MessageId, Payload, PayloadType};
+
+/// What one Phase 1 message needs from its surroundings.
+pub(crate) struct Phase1Ctx<'a> {
+    pub(crate) rng: &'a mut dyn CryptoRngCore,
+    pub(crate) config: &'a EndpointConfig,
+    pub(crate) peer: &'a PeerConfig,
+    pub(crate) local: SocketAddr,
+    pub(crate) remote: SocketAddr,
+    pub(crate) cky_i: Cookie,
+    pub(crate) cky_r: Cookie,
+}
+
+impl Phase1Ctx<'_> {
+    fn header(&self) -> Header {
+        Header::new(
+            self.cky_i,
+            self.cky_r,
+            ExchangeType::MAIN_MODE,
+            MessageId(0),
+        )
+    }
+
+    fn nonce(&mut self) -> Vec<u8> {
+        let mut n = vec![0u8; self.config.nonce_len.clamp(8, 256)];
+        self.rng.fill_bytes(&mut n);
+        n
+    }
+
+    fn our_identity(&self) -> Identity {
+        self.peer
+            .my_identifier
+            .clone()
+            .unwrap_or_else(|| Identity::from_ip(self.local.ip()))
+    }
+
+    fn psk(&self) -> Result<&[u8], FailureReason> {
+        self.config
+            .psk
+            .by_address(crate::config::canonical(self.remote.ip()))
+            .or_else(|| {
+                self.peer
+                    .peers_identifier
+                    .as_ref()
+                    .and_then(|id| self.config.psk.by_identity(id))
+            })
+            .map(|k| k.as_bytes())
+            .ok_or_else(|| FailureReason::NoPreSharedKey(self.remote.ip().to_string()))
+    }
+}
+
+/// The result of handling one message.
+pub(crate) enum Step {
+    /// Move to `next`, sending `reply` if any; `expect_reply` arms the resend timer.
+    Next {
+        next: Phase1State,
+        reply: Option<Vec<u8>>,
+        expect_reply: bool,
+    },
+    /// The message does not fit or did not verify: drop it, stay put.
+    Drop(Phase1State, DropKind),
+    /// The negotiation failed.
+    Fail(FailureReason),
+}
+
+/// Why a message was dropped, for stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DropKind {
+    /// Did not parse or lacks a payload.
+    Malformed,
+    /// Did not decrypt or its hash did not verify.
+    BadHash,
+}
+
+/// Phase 1 progress of one ISAKMP SA.
+pub(crate) enum Phase1State {
+    ExpectMm2(Box<ExpectMm2>),
+    ExpectMm4(Box<ExpectMm4>),
+    ExpectMm6(Box<ExpectMm6>),
+    ExpectMm3(Box<ExpectMm3>),
+    ExpectMm5(Box<ExpectMm5>),
+    Established(Box<Established>),
+    /// Terminal; waiting to be removed.
+    Dead,
+}
+
+/// An established ISAKMP SA.
+#[allow(dead_code, reason = "the session keys Quick Mode and Informational")]
+pub(crate) struct Established {
+    pub(crate) session: Phase1Session,
+    pub(crate) peer_id: Identity,
+    pub(crate) proposal: Phase1Proposal,
+    /// Whether the peer sent INITIAL-CONTACT.
+    pub(crate) initial_contact: bool,
+    _authenticated: PeerAuthenticated,
+}
+
+pub(crate) struct ExpectMm2 {
+    sai_b: Vec<u8>,
+}
+
+pub(crate) struct ExpectMm4 {
+    sai_b: Vec<u8>,
+    proposal: Phase1Proposal,
+    dh: DhPrivateKey,
+    ni: Vec<u8>,
+}
+
+pub(crate) struct ExpectMm6 {
+    sai_b: Vec<u8>,
+    proposal: Phase1Proposal,
+    session: Phase1Session,
+    gxi: Vec<u8>,
+    gxr: Vec<u8>,
+}
+
+pub(crate) struct ExpectMm3 {
+    sai_b: Vec<u8>,
+    proposal: Phase1Proposal,
+}
+
+pub(crate) struct ExpectMm5 {
+    sai_b: Vec<u8>,
+    proposal: Phase1Proposal,
+    session: Phase1Session,
+    gxi: Vec<u8>,
+    gxr: Vec<u8>,
+}
+
+fn plain(msg: &Message) -> Option<&[Payload]> {
+    msg.payloads()
+}
+
+fn find(payloads: &[Payload], ty: PayloadType) -> Option<&Payload> {
+    payloads.iter().find(|p| p.ty == ty)
+}
+
+fn emit(header: Header, payloads: Vec<Payload>) -> Option<Vec<u8>> {
+    Message::new(header, payloads).to_bytes().ok()
+}
+
+#[allow(clippy::too_many_arguments, reason = "the RFC 2409 inputs, each named")]
+fn session(
+    ctx: &Phase1Ctx<'_>,
+    proposal: &Phase1Proposal,
+    dh: &DhPrivateKey,
+    peer_ke: &[u8],
+    ni: &[u8],
+    nr: &[u8],
+    gxi: &[u8],
+    gxr: &[u8],
+) -> Result<Phase1Session, FailureReason> {
+    let psk = ctx.psk()?;
+    let gxy = dh
+        .compute_shared(peer_ke)
+        .map_err(|e| FailureReason::Protocol(format!("peer's DH public value refused: {e}")))?;
+    let inputs = Phase1Inputs {
+        prf: Prf::hmac(proposal.hash),
+        auth: Phase1Auth::PreSharedKey(psk),
+        gxy: &gxy,
+        ni,
+        nr,
+        cky_i: &ctx.cky_i.0,
+        cky_r: &ctx.cky_r.0,
+    };
+    let keys = KeySchedule::derive(&inputs, proposal.hash, proposal.cipher)
+        .map_err(|e| FailureReason::Protocol(format!("key schedule: {e}")))?;
+    let iv = keys.phase1_iv(gxi, gxr);
+    let ivs = IvChain::new(proposal.hash, proposal.cipher.block_len(), iv);
+    Ok(Phase1Session { keys, ivs })
+}
+
+fn id_payload(id: &Identity) -> Payload {
+    IdBody {
+        id_type: id.id_type(),
+        protocol: 0,
+        port: 0,
+        data: id.data(),
+    }
+    .to_payload()
+}
+
+/// Reads the peer's ID payload, checks it against `peers_identifier`.
+fn peer_identity(
+    ctx: &Phase1Ctx<'_>,
+    msg: &Decrypted,
+) -> Result<(Identity, Vec<u8>), Option<FailureReason>> {
+    let p = msg.find(PayloadType::IDENTIFICATION).ok_or(None)?;
+    let body = IdBody::parse(&p.body).ok_or(None)?;
+    let id = Identity::from_wire(body.id_type, &body.data).ok_or_else(|| {
+        Some(FailureReason::Protocol(format!(
+            "unsupported ID type {}",
+            body.id_type
+        )))
+    })?;
+    if let Some(expected) = &ctx.peer.peers_identifier
+        && *expected != id
+    {
+        return Err(Some(FailureReason::WrongIdentity {
+            got: id.to_string(),
+            expected: expected.to_string(),
+        }));
+    }
+    Ok((id, p.body.clone()))
+}
+
+fn has_initial_contact(msg: &Decrypted) -> bool {
+    msg.all(PayloadType::NOTIFICATION)
+        .any(|p| proposals::is_initial_contact(&p.body))
+}
+
+/// Starts Main Mode as initiator: MM1.
+pub(crate) fn initiate(ctx: &mut Phase1Ctx<'_>) -> Option<(Phase1State, Vec<u8>)> {
+    let sa = proposals::phase1_sa(&ctx.peer.proposals);
+    let sai_b = sa.body.clone();
+    let mut payloads = vec![sa];
+    payloads.extend(proposals::vendor_ids(ctx.peer));
+    let bytes = emit(ctx.header(), payloads)?;
+    Some((Phase1State::ExpectMm2(Box::new(ExpectMm2 { sai_b })), bytes))
+}
+
+/// Answers MM1 as responder: MM2.
+pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+    let Some(sa) = plain(msg).and_then(|p| find(p, PayloadType::SA)) else {
+        return Step::Drop(Phase1State::Dead, DropKind::Malformed);
+    };
+    let Some(offers) = proposals::parse_phase1_offers(&sa.body) else {
+        return Step::Drop(Phase1State::Dead, DropKind::Malformed);
+    };
+    let choice = match select_phase1(&offers, &ctx.peer.proposals, ctx.peer.proposal_check) {
+        Ok(c) => c,
+        Err(m) => return Step::Fail(FailureReason::NoProposalChosen(m)),
+    };
+    let mut payloads = vec![proposals::phase1_reply(&choice.offer, &choice.proposal)];
+    payloads.extend(proposals::vendor_ids(ctx.peer));
+    let Some(bytes) = emit(ctx.header(), payloads) else {
+        return Step::Drop(Phase1State::Dead, DropKind::Malformed);
+    };
+    Step::Next {
+        next: Phase1State::ExpectMm3(Box::new(ExpectMm3 {
+            sai_b: sa.body.clone(),
+            proposal: choice.proposal,
+        })),
+        reply: Some(bytes),
+        expect_reply: true,
+    }
+}
+
+impl Phase1State {
+    /// Handles the next Main Mode message from the peer.
+    pub(crate) fn handle(self, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        match self {
+            Self::ExpectMm2(s) => s.handle(ctx, msg),
+            Self::ExpectMm4(s) => s.handle(ctx, msg),
+            Self::ExpectMm6(s) => s.handle(ctx, msg),
+            Self::ExpectMm3(s) => s.handle(ctx, msg),
+            Self::ExpectMm5(s) => s.handle(ctx, msg),
+            other @ (Self::Established(_) | Self::Dead) => Step::Drop(other, DropKind::Malformed),
+        }
+    }
+
+    /// Whether Phase 1 is complete.
+    pub(crate) fn established(&self) -> Option<&Established> {
+        match self {
+            Self::Established(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to an established SA.
+    #[allow(dead_code, reason = "used by Quick Mode")]
+    pub(crate) fn established_mut(&mut self) -> Option<&mut Established> {
+        match self {
+            Self::Established(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ExpectMm2 {
+    fn handle(self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let Some(offer) = plain(msg)
+            .and_then(|p| find(p, PayloadType::SA))
+            .and_then(|sa| proposals::parse_phase1_offers(&sa.body))
+            .and_then(|o| o.into_iter().next())
+        else {
+            return Step::Drop(Phase1State::ExpectMm2(self), DropKind::Malformed);
+        };
+        let proposal = match confirm_phase1(&offer, &ctx.peer.proposals) {
+            Ok(p) => p,
+            Err(m) => {
+                return Step::Fail(FailureReason::Protocol(format!(
+                    "responder chose a transform we did not offer: {m}"
+                )));
+            }
+        };
+        let dh = match proposal.group.generate(&mut &mut *ctx.rng, None) {
+            Ok(dh) => dh,
+            Err(e) => return Step::Fail(FailureReason::Protocol(format!("DH: {e}"))),
+        };
+        let ni = ctx.nonce();
+        let payloads = vec![
+            Payload::new(PayloadType::KEY_EXCHANGE, dh.public_value().to_vec()),
+            Payload::new(PayloadType::NONCE, ni.clone()),
+        ];
+        let Some(bytes) = emit(ctx.header(), payloads) else {
+            return Step::Drop(Phase1State::ExpectMm2(self), DropKind::Malformed);
+        };
+        Step::Next {
+            next: Phase1State::ExpectMm4(Box::new(ExpectMm4 {
+                sai_b: self.sai_b,
+                proposal,
+                dh,
+                ni,
+            })),
+            reply: Some(bytes),
+            expect_reply: true,
+        }
+    }
+}
+
+impl ExpectMm3 {
+    fn handle(self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let payloads = plain(msg).unwrap_or_default();
+        let (Some(ke), Some(ni)) = (
+            find(payloads, PayloadType::KEY_EXCHANGE),
+            find(payloads, PayloadType::NONCE),
+        ) else {
+            return Step::Drop(Phase1State::ExpectMm3(self), DropKind::Malformed);
+        };
+        let dh = match self.proposal.group.generate(&mut &mut *ctx.rng, None) {
+            Ok(dh) => dh,
+            Err(e) => return Step::Fail(FailureReason::Protocol(format!("DH: {e}"))),
+        };
+        let nr = ctx.nonce();
+        let gxr = dh.public_value().to_vec();
+        let session = match session(
+            ctx,
+            &self.proposal,
+            &dh,
+            &ke.body,
+            &ni.body,
+            &nr,
+            &ke.body,
+            &gxr,
+        ) {
+            Ok(s) => s,
+            Err(e) => return Step::Fail(e),
+        };
+        let reply = vec![
+            Payload::new(PayloadType::KEY_EXCHANGE, gxr.clone()),
+            Payload::new(PayloadType::NONCE, nr),
+        ];
+        let Some(bytes) = emit(ctx.header(), reply) else {
+            return Step::Drop(Phase1State::ExpectMm3(self), DropKind::Malformed);
+        };
+        Step::Next {
+            next: Phase1State::ExpectMm5(Box::new(ExpectMm5 {
+                sai_b: self.sai_b,
+                proposal: self.proposal,
+                session,
+                gxi: ke.body.clone(),
+                gxr,
+            })),
+            reply: Some(bytes),
+            expect_reply: true,
+        }
+    }
+}
+
+impl ExpectMm4 {
+    fn handle(self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let payloads = plain(msg).unwrap_or_default();
+        let (Some(ke), Some(nr)) = (
+            find(payloads, PayloadType::KEY_EXCHANGE),
+            find(payloads, PayloadType::NONCE),
+        ) else {
+            return Step::Drop(Phase1State::ExpectMm4(self), DropKind::Malformed);
+        };
+        let gxi = self.dh.public_value().to_vec();
+        let mut session = match session(
+            ctx,
+            &self.proposal,
+            &self.dh,
+            &ke.body,
+            &self.ni,
+            &nr.body,
+            &gxi,
+            &ke.body,
+        ) {
+            Ok(s) => s,
+            Err(e) => return Step::Fail(e),
+        };
+        let id = id_payload(&ctx.our_identity());
+        let hash_i = session.keys.hash_i(&Phase1HashInputs {
+            gxi: &gxi,
+            gxr: &ke.body,
+            cky_i: &ctx.cky_i.0,
+            cky_r: &ctx.cky_r.0,
+            sai_b: &self.sai_b,
+            idii_b: &id.body,
+            idir_b: &[],
+        });
+        let mut out = vec![
+            id,
+            Payload::new(PayloadType::HASH, hash_i.as_bytes().to_vec()),
+        ];
+        if ctx.peer.initial_contact {
+            out.push(proposals::initial_contact(&ctx.cky_i, &ctx.cky_r));
+        }
+        let Some(bytes) = session.seal(ctx.header(), &out) else {
+            return Step::Fail(FailureReason::Protocol("could not encrypt MM5".into()));
+        };
+        Step::Next {
+            next: Phase1State::ExpectMm6(Box::new(ExpectMm6 {
+                sai_b: self.sai_b,
+                proposal: self.proposal,
+                session,
+                gxi,
+                gxr: ke.body.clone(),
+            })),
+            reply: Some(bytes),
+            expect_reply: true,
+        }
+    }
+}
+
+fn open_phase1(session: &mut Phase1Session, msg: &Message) -> Option<Decrypted> {
+    match &msg.body {
+        crate::wire::MessageBody::Encrypted {
+            first_payload,
+            ciphertext,
+        } => session.open(0, *first_payload, ciphertext),
+        crate::wire::MessageBody::Plain(_) => None,
+    }
+}
+
+impl ExpectMm5 {
+    fn handle(mut self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let Some(dec) = open_phase1(&mut self.session, msg) else {
+            return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
+        };
+        let (peer_id, idii_b) = match peer_identity(ctx, &dec) {
+            Ok(x) => x,
+            Err(None) => return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash),
+            Err(Some(reason)) => return Step::Fail(reason),
+        };
+        let Some(hash) = dec.find(PayloadType::HASH) else {
+            return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
+        };
+        let inputs = Phase1HashInputs {
+            gxi: &self.gxi,
+            gxr: &self.gxr,
+            cky_i: &ctx.cky_i.0,
+            cky_r: &ctx.cky_r.0,
+            sai_b: &self.sai_b,
+            idii_b: &idii_b,
+            idir_b: &[],
+        };
+        let Some(proof) = verify_phase1(&self.session.keys.hash_i(&inputs), &hash.body) else {
+            return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
+        };
+        self.session.accept(0, &dec);
+        let initial_contact = has_initial_contact(&dec);
+        let id = id_payload(&ctx.our_identity());
+        let hash_r = self.session.keys.hash_r(&Phase1HashInputs {
+            idir_b: &id.body,
+            ..inputs
+        });
+        let out = vec![
+            id,
+            Payload::new(PayloadType::HASH, hash_r.as_bytes().to_vec()),
+        ];
+        let Some(bytes) = self.session.seal(ctx.header(), &out) else {
+            return Step::Fail(FailureReason::Protocol("could not encrypt MM6".into()));
+        };
+        Step::Next {
+            next: Phase1State::Established(Box::new(Established {
+                session: self.session,
+                peer_id,
+                proposal: self.proposal,
+                initial_contact,
+                _authenticated: proof,
+            })),
+            reply: Some(bytes),
+            expect_reply: false,
+        }
+    }
+}
+
+impl ExpectMm6 {
+    fn handle(mut self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let Some(dec) = open_phase1(&mut self.session, msg) else {
+            return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
+        };
+        let (peer_id, idir_b) = match peer_identity(ctx, &dec) {
+            Ok(x) => x,
+            Err(None) => return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash),
+            Err(Some(reason)) => return Step::Fail(reason),
+        };
+        let Some(hash) = dec.find(PayloadType::HASH) else {
+            return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
+        };
+        let expected = self.session.keys.hash_r(&Phase1HashInputs {
+            gxi: &self.gxi,
+            gxr: &self.gxr,
+            cky_i: &ctx.cky_i.0,
+            cky_r: &ctx.cky_r.0,
+            sai_b: &self.sai_b,
+            idii_b: &[],
+            idir_b: &idir_b,
+        });
+        let Some(proof) = verify_phase1(&expected, &hash.body) else {
+            return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
+        };
+        self.session.accept(0, &dec);
+        let initial_contact = has_initial_contact(&dec);
+        Step::Next {
+            next: Phase1State::Established(Box::new(Established {
+                session: self.session,
+                peer_id,
+                proposal: self.proposal,
+                initial_contact,
+                _authenticated: proof,
+            })),
+            reply: None,
+            expect_reply: false,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! SA payloads from configuration, offers from SA payloads, and the
+//! notifications the exchanges send.
+
+#![allow(
+    dead_code,
+    reason = "the Quick Mode builders are used once Quick Mode lands"
+)]
+
+use crate::config::{ChildPolicy, Lifetime, PeerConfig, Phase1Proposal};
+use crate::policy::{Phase1Offer, Phase2Choice, Phase2Offer};
+use crate::wire::{
+    AuthAlgorithm, AuthMethod, Cookie, EncapsulationMode as WireMode, EncryptionAlgorithm,
+    GroupDescription, HashAlgorithm as WireHash, LifeType, Lifetime as WireLifetime, Notification,
+    NotifyType, Payload, PayloadBody, PayloadType, Phase1Attributes, Phase2Attributes, Proposal,
+    ProtocolId, SecurityAssociation, Transform, TransformId,
+};
+
+fn wire_lifetimes(l: &Lifetime) -> Vec<WireLifetime> {
+    let mut v = vec![WireLifetime {
+        ty: LifeType::SECONDS,
+        duration: u64::from(l.effective_seconds()),
+    }];
+    if let Some(kb) = l.kilobytes {
+        v.push(WireLifetime {
+            ty: LifeType::KILOBYTES,
+            duration: u64::from(kb),
+        });
+    }
+    v
+}
+
+fn lifetime_of(ls: &[WireLifetime]) -> Lifetime {
+    let get = |ty| {
+        ls.iter()
+            .find(|l| l.ty == ty)
+            .map(|l| u32::try_from(l.duration).unwrap_or(u32::MAX))
+    };
+    Lifetime {
+        seconds: get(LifeType::SECONDS),
+        kilobytes: get(LifeType::KILOBYTES),
+    }
+}
+
+fn phase1_attributes(p: &Phase1Proposal) -> Phase1Attributes {
+    let variable_key = p.cipher.algorithm() == crate::crypto::CipherAlgorithm::Aes
+        || p.cipher.algorithm() == crate::crypto::CipherAlgorithm::Camellia
+        || p.cipher.algorithm() == crate::crypto::CipherAlgorithm::Blowfish
+        || p.cipher.algorithm() == crate::crypto::CipherAlgorithm::Cast128;
+    Phase1Attributes {
+        encryption: Some(EncryptionAlgorithm(p.cipher.algorithm().ike_id())),
+        key_length: variable_key.then(|| u16::try_from(p.cipher.key_len() * 8).unwrap_or(0)),
+        hash: Some(WireHash(p.hash.ike_id())),
+        auth_method: Some(AuthMethod(p.auth.ike_id())),
+        group: Some(GroupDescription(p.group.id())),
+        lifetimes: wire_lifetimes(&p.lifetime),
+        ..Phase1Attributes::default()
+    }
+}
+
+fn payload_of(sa: &SecurityAssociation) -> Payload {
+    // Our own SA payloads are far below the 64 KiB limit.
+    sa.to_payload()
+        .unwrap_or_else(|_| Payload::new(PayloadType::SA, Vec::new()))
+}
+
+/// MM1/AM1: one ISAKMP proposal with one transform per configured proposal.
+pub(crate) fn phase1_sa(proposals: &[Phase1Proposal]) -> Payload {
+    let transforms = proposals
+        .iter()
+        .zip(1u8..)
+        .map(|(p, n)| Transform::ike(n, &phase1_attributes(p)))
+        .collect();
+    payload_of(&SecurityAssociation::ipsec(vec![Proposal::new(
+        1,
+        ProtocolId::ISAKMP,
+        Vec::new(),
+        transforms,
+    )]))
+}
+
+/// MM2/AM2: the chosen transform, with its original numbers.
+pub(crate) fn phase1_reply(offer: &Phase1Offer, chosen: &Phase1Proposal) -> Payload {
+    let t = Transform::ike(offer.transform, &phase1_attributes(chosen));
+    payload_of(&SecurityAssociation::ipsec(vec![Proposal::new(
+        offer.proposal,
+        ProtocolId::ISAKMP,
+        Vec::new(),
+        vec![t],
+    )]))
+}
+
+/// The Phase 1 transforms of an SA payload body, in the peer's order.
+pub(crate) fn parse_phase1_offers(body: &[u8]) -> Option<Vec<Phase1Offer>> {
+    let sa = SecurityAssociation::parse_body(body).ok()?;
+    let mut out = Vec::new();
+    for p in sa
+        .proposals
+        .iter()
+        .filter(|p| p.protocol == ProtocolId::ISAKMP)
+    {
+        for t in &p.transforms {
+            let a = t.phase1_attributes();
+            out.push(Phase1Offer {
+                proposal: p.number,
+                transform: t.number,
+                encryption: a.encryption.map(|e| e.0),
+                hash: a.hash.map(|h| h.0),
+                auth: a.auth_method.map(|m| m.0),
+                group: a.group.map(|g| g.0),
+                key_bits: a.key_length,
+                lifetime: lifetime_of(&a.lifetimes),
+            });
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn phase2_attributes(
+    t: &crate::config::EspTransform,
+    policy: &ChildPolicy,
+    udp: bool,
+    group: Option<u16>,
+    lifetime: &Lifetime,
+) -> Phase2Attributes {
+    Phase2Attributes {
+        lifetimes: wire_lifetimes(lifetime),
+        group: group.map(GroupDescription),
+        encapsulation: Some(WireMode(policy.mode.ike_id(udp))),
+        auth_algorithm: t.integrity.map(|i| AuthAlgorithm(i.ike_id())),
+        key_length: if t.cipher.has_key_length() {
+            t.key_bits
+        } else {
+            None
+        },
+        ..Phase2Attributes::default()
+    }
+}
+
+/// QM1: one ESP proposal carrying every configured transform.
+pub(crate) fn phase2_sa(policy: &ChildPolicy, spi: u32, udp: bool) -> Payload {
+    let group = policy.pfs_group.map(crate::crypto::DhGroup::id);
+    let transforms = policy
+        .esp
+        .iter()
+        .zip(1u8..)
+        .map(|(t, n)| {
+            Transform::ipsec(
+                n,
+                TransformId(t.cipher.transform_id()),
+                &phase2_attributes(t, policy, udp, group, &policy.lifetime),
+            )
+        })
+        .collect();
+    let prop = Proposal::new(1, ProtocolId::ESP, spi.to_be_bytes().to_vec(), transforms);
+    payload_of(&SecurityAssociation::ipsec(vec![prop]))
+}
+
+/// QM2: the chosen transform with our SPI.
+pub(crate) fn phase2_reply(choice: &Phase2Choice, policy: &ChildPolicy, spi: u32) -> Payload {
+    let group = choice.pfs_group.map(crate::crypto::DhGroup::id);
+    // The responder echoes the offer's lifetime; a shorter one of ours goes
+    // in RESPONDER-LIFETIME (RFC 2407 §4.6.3.1).
+    let attrs = phase2_attributes(
+        &choice.transform,
+        policy,
+        choice.mode.1,
+        group,
+        &choice.offer.lifetime,
+    );
+    let t = Transform::ipsec(
+        choice.offer.transform,
+        TransformId(choice.offer.transform_id),
+        &attrs,
+    );
+    let prop = Proposal::new(
+        choice.offer.proposal,
+        ProtocolId::ESP,
+        spi.to_be_bytes().to_vec(),
+        vec![t],
+    );
+    payload_of(&SecurityAssociation::ipsec(vec![prop]))
+}
+
+/// The Phase 2 transforms of an SA payload body, in the peer's order.
+pub(crate) fn parse_phase2_offers(body: &[u8]) -> Option<Vec<Phase2Offer>> {
+    let sa = SecurityAssociation::parse_body(body).ok()?;
+    let mut out = Vec::new();
+    for p in &sa.proposals {
+        let spi = <[u8; 4]>::try_from(p.spi.as_slice())
+            .map(u32::from_be_bytes)
+            .unwrap_or(0);
+        for t in &p.transforms {
+            let a = t.phase2_attributes();
+            out.push(Phase2Offer {
+                proposal: p.number,
+                transform: t.number,
+                protocol: p.protocol.0,
+                spi,
+                transform_id: t.id.0,
+                mode: a.encapsulation.map(|m| m.0),
+                integrity: a.auth_algorithm.map(|i| i.0),
+                key_bits: a.key_length,
+                group: a.group.map(|g| g.0),
+                lifetime: lifetime_of(&a.lifetimes),
+            });
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Vendor IDs we announce: DPD (RFC 3706) always; NAT-T (RFC 3947 and the
+/// draft-02/03 IDs older peers look for) when enabled.
+pub(crate) fn vendor_ids(peer: &PeerConfig) -> Vec<Payload> {
+    let _ = peer;
+    Vec::new()
+}
+
+/// The ID payload body (RFC 2407 §4.6.2): type, protocol, port, data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdBody {
+    pub(crate) id_type: u8,
+    pub(crate) protocol: u8,
+    pub(crate) port: u16,
+    pub(crate) data: Vec<u8>,
+}
+
+impl IdBody {
+    pub(crate) fn to_payload(&self) -> Payload {
+        let mut b = vec![self.id_type, self.protocol];
+        b.extend_from_slice(&self.port.to_be_bytes());
+        b.extend_from_slice(&self.data);
+        Payload::new(PayloadType::IDENTIFICATION, b)
+    }
+
+    pub(crate) fn parse(body: &[u8]) -> Option<Self> {
+        let (head, data) = body.split_at_checked(4)?;
+        let [id_type, protocol, p0, p1] = <[u8; 4]>::try_from(head).ok()?;
+        Some(Self {
+            id_type,
+            protocol,
+            port: u16::from_be_bytes([p0, p1]),
+            data: data.to_vec(),
+        })
+    }
+}
+
+/// INITIAL-CONTACT for the ISAKMP SA named by its cookies (RFC 2407 §4.6.3.3).
+pub(crate) fn initial_contact(cky_i: &Cookie, cky_r: &Cookie) -> Payload {
+    Notification::initial_contact(*cky_i, *cky_r)
+        .to_payload()
+        .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
+}
+
+/// Whether `body` is an INITIAL-CONTACT notification.
+pub(crate) fn is_initial_contact(body: &[u8]) -> bool {
+    Notification::parse_body(body).is_ok_and(|n| n.notify_type == NotifyType::INITIAL_CONTACT)
+}

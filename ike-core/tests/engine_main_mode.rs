@@ -1,0 +1,301 @@
+//! Phase 1 Main Mode with pre-shared keys between two in-process endpoints.
+
+mod sim;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ike_core::config::{
+    AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform, Identity,
+    IntegrityAlgorithm, Lifetime, PeerConfig, Phase1Proposal, PresharedKey, PskTable,
+};
+use ike_core::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
+use ike_core::endpoint::{Endpoint, Event, FailureReason, Phase};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use sim::{Node, Pair};
+
+const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+const B: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2));
+
+/// The seed's Cisco PIX Phase 1: AES-256, SHA-1, group 5, 86400 s.
+fn pix_phase1() -> Phase1Proposal {
+    Phase1Proposal {
+        cipher: Phase1Cipher::new(CipherAlgorithm::Aes, Some(256)).unwrap(),
+        hash: HashAlgorithm::Sha1,
+        auth: AuthMethod::PreSharedKey,
+        group: DhGroup::Modp1536,
+        lifetime: Lifetime::seconds(86_400),
+    }
+}
+
+fn child() -> ChildPolicy {
+    ChildPolicy {
+        local: None,
+        remote: None,
+        mode: EncapsulationMode::Tunnel,
+        esp: vec![EspTransform {
+            cipher: EspCipher::AesCbc,
+            key_bits: Some(256),
+            integrity: Some(IntegrityAlgorithm::HmacSha1),
+        }],
+        pfs_group: None,
+        lifetime: Lifetime::seconds(3600),
+        accept_ah: false,
+    }
+}
+
+fn endpoint(peer: IpAddr, psk: &[u8], p1: Vec<Phase1Proposal>, seed: u64) -> Endpoint {
+    let mut table = PskTable::new();
+    table.insert(Identity::from_ip(peer), PresharedKey::new(psk.to_vec()));
+    let cfg = EndpointConfig::new(vec![PeerConfig::new(Some(peer), p1, vec![child()])], table);
+    Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(seed)))
+}
+
+fn pair(
+    psk_a: &[u8],
+    psk_b: &[u8],
+    p1_a: Vec<Phase1Proposal>,
+    p1_b: Vec<Phase1Proposal>,
+    seed: u64,
+) -> Pair {
+    let a = Node::new(endpoint(B, psk_a, p1_a, seed), SocketAddr::new(A, 500));
+    let b = Node::new(endpoint(A, psk_b, p1_b, seed + 1), SocketAddr::new(B, 500));
+    Pair::new(a, b, seed)
+}
+
+fn phase1_up(events: &[Event]) -> Option<&Event> {
+    events.iter().find(|e| matches!(e, Event::Phase1Up { .. }))
+}
+
+fn start(p: &mut Pair) {
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, child()).unwrap();
+}
+
+fn both_up(p: &Pair) -> bool {
+    phase1_up(&p.a.events).is_some() && phase1_up(&p.b.events).is_some()
+}
+
+#[test]
+fn main_mode_psk_establishes_both_sides() {
+    let mut p = pair(
+        b"mekmitasdigoat",
+        b"mekmitasdigoat",
+        vec![pix_phase1()],
+        vec![pix_phase1()],
+        1,
+    );
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(5), both_up));
+    let Some(Event::Phase1Up {
+        peer_id,
+        transform,
+        initiator,
+        cookies,
+        ..
+    }) = phase1_up(&p.a.events)
+    else {
+        unreachable!()
+    };
+    assert_eq!(*peer_id, Identity::Ipv4(Ipv4Addr::new(198, 51, 100, 2)));
+    assert_eq!(*transform, pix_phase1());
+    assert!(*initiator);
+    let Some(Event::Phase1Up {
+        peer_id: b_sees,
+        initiator: b_init,
+        cookies: b_cookies,
+        ..
+    }) = phase1_up(&p.b.events)
+    else {
+        unreachable!()
+    };
+    assert_eq!(*b_sees, Identity::Ipv4(Ipv4Addr::new(192, 0, 2, 1)));
+    assert!(!*b_init);
+    assert_eq!(
+        cookies, b_cookies,
+        "both sides name the SA by the same cookies"
+    );
+    // Six messages, no resends.
+    assert_eq!(p.a.sent.len() + p.b.sent.len(), 6);
+    assert_eq!(
+        p.a.ep.stats().retransmits_sent + p.b.ep.stats().retransmits_sent,
+        0
+    );
+}
+
+#[test]
+fn same_seed_same_transcript() {
+    let run = || {
+        let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], 7);
+        start(&mut p);
+        assert!(p.drive_until(Duration::from_secs(5), both_up));
+        p.a.sent
+            .iter()
+            .chain(p.b.sent.iter())
+            .map(|(_, b)| b.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn wrong_psk_fails_with_authentication_reason() {
+    let mut p = pair(
+        b"right",
+        b"wrong",
+        vec![pix_phase1()],
+        vec![pix_phase1()],
+        2,
+    );
+    start(&mut p);
+    p.drive_for(Duration::from_secs(300));
+    assert!(phase1_up(&p.a.events).is_none() && phase1_up(&p.b.events).is_none());
+    let failed_b = p.b.events.iter().find_map(|e| match e {
+        Event::NegotiationFailed {
+            phase: Phase::One,
+            reason,
+            ..
+        } => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        failed_b,
+        Some(FailureReason::AuthenticationFailed("MM5 (HASH_I)"))
+    );
+    assert!(p.b.ep.stats().bad_hash > 0);
+    assert!(p.a.events.iter().any(|e| matches!(
+        e,
+        Event::NegotiationFailed {
+            phase: Phase::One,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn no_proposal_chosen_names_the_dh_group() {
+    let mut offer = pix_phase1();
+    offer.group = DhGroup::Modp1024;
+    let mut p = pair(b"k", b"k", vec![offer], vec![pix_phase1()], 3);
+    start(&mut p);
+    p.drive_for(Duration::from_secs(120));
+    let reason = p.b.events.iter().find_map(|e| match e {
+        Event::NegotiationFailed { reason, .. } => Some(reason.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        reason.as_deref(),
+        Some("no proposal chosen: peer offered DH group 2, policy requires group 5")
+    );
+    assert!(phase1_up(&p.a.events).is_none());
+}
+
+#[test]
+fn several_transforms_pick_the_common_one() {
+    let mut des3 = pix_phase1();
+    des3.cipher = Phase1Cipher::new(CipherAlgorithm::TripleDes, None).unwrap();
+    des3.group = DhGroup::Modp1024;
+    let mut p = pair(b"k", b"k", vec![des3, pix_phase1()], vec![pix_phase1()], 4);
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(5), both_up));
+    let Some(Event::Phase1Up { transform, .. }) = phase1_up(&p.a.events) else {
+        unreachable!()
+    };
+    assert_eq!(*transform, pix_phase1());
+}
+
+#[test]
+fn survives_loss_duplication_and_reordering() {
+    for seed in 10..20 {
+        let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], seed);
+        p.faults = sim::Faults {
+            loss: 0.3,
+            duplicate: 0.2,
+            reorder: 0.2,
+            tamper: 0.0,
+        };
+        start(&mut p);
+        assert!(
+            p.drive_until(Duration::from_secs(60), both_up),
+            "seed {seed}: {:?} / {:?}",
+            p.a.events,
+            p.b.events
+        );
+    }
+}
+
+#[test]
+fn tampered_packets_are_dropped_not_fatal() {
+    let mut ok = 0;
+    for seed in 30..40 {
+        let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], seed);
+        p.faults = sim::Faults {
+            tamper: 0.05,
+            ..sim::Faults::default()
+        };
+        start(&mut p);
+        if p.drive_until(Duration::from_secs(60), both_up) {
+            ok += 1;
+        } else {
+            // A bit flip in a clear SA or KE payload can legitimately make a
+            // negotiation fail; it must then say so, not hang.
+            assert!(
+                p.a.events
+                    .iter()
+                    .chain(&p.b.events)
+                    .any(|e| matches!(e, Event::NegotiationFailed { .. }))
+            );
+        }
+    }
+    assert!(ok >= 6, "only {ok} of 10 tampered runs completed");
+}
+
+#[test]
+fn half_open_cap_refuses_before_any_work() {
+    let mut table = PskTable::new();
+    table.insert(Identity::from_ip(A), PresharedKey::new(b"k".to_vec()));
+    let mut cfg = EndpointConfig::new(
+        vec![PeerConfig::new(None, vec![pix_phase1()], vec![child()])],
+        table,
+    );
+    cfg.max_half_open = 3;
+    let mut responder = Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(9)));
+    // Ten different initiators send MM1.
+    #[allow(clippy::disallowed_methods)] // a test epoch
+    let now = std::time::Instant::now();
+    for i in 0..10u8 {
+        let mut init = endpoint(B, b"k", vec![pix_phase1()], 100 + u64::from(i));
+        let src = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, i)), 500);
+        init.initiate(now, src, SocketAddr::new(B, 500), child())
+            .unwrap();
+        let mut buf = Vec::new();
+        if let Some(t) = init.poll_transmit(now, &mut buf) {
+            responder.handle_datagram(now, SocketAddr::new(B, 500), src, &buf[..t.size]);
+        }
+    }
+    assert_eq!(responder.stats().half_open_refused, 7);
+    let mut buf = Vec::new();
+    let mut answered = 0;
+    while responder.poll_transmit(now, &mut buf).is_some() {
+        answered += 1;
+    }
+    assert_eq!(answered, 3);
+}
+
+#[test]
+fn garbage_is_counted_never_fatal() {
+    let mut ep = endpoint(A, b"k", vec![pix_phase1()], 5);
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::Instant::now();
+    let from = SocketAddr::new(A, 500);
+    let to = SocketAddr::new(B, 500);
+    ep.handle_datagram(now, to, from, &[]);
+    ep.handle_datagram(now, to, from, &[0xff; 27]);
+    ep.handle_datagram(now, to, from, &[0u8; 28]);
+    let s = ep.stats();
+    assert_eq!(s.datagrams_in, 3);
+    assert_eq!(s.malformed + s.unexpected, 3);
+    assert!(ep.poll_event().is_none());
+}
