@@ -255,3 +255,78 @@ pub(crate) fn initial_contact(cky_i: &Cookie, cky_r: &Cookie) -> Payload {
 pub(crate) fn is_initial_contact(body: &[u8]) -> bool {
     Notification::parse_body(body).is_ok_and(|n| n.notify_type == NotifyType::INITIAL_CONTACT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{
+        AuthMethod, EncapsulationMode, EspCipher, EspTransform, IntegrityAlgorithm,
+    };
+    use crate::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
+    use crate::policy::{ProposalCheck, select_phase1, select_phase2};
+
+    #[test]
+    fn phase1_sa_round_trips_through_the_codec_and_selection() {
+        let p = Phase1Proposal {
+            cipher: Phase1Cipher::new(CipherAlgorithm::Aes, Some(256)).unwrap(),
+            hash: HashAlgorithm::Sha1,
+            auth: AuthMethod::PreSharedKey,
+            group: DhGroup::Modp1536,
+            lifetime: Lifetime::seconds(86_400),
+        };
+        let offers = parse_phase1_offers(&phase1_sa(&[p]).body).unwrap();
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].key_bits, Some(256));
+        assert_eq!(offers[0].lifetime, Lifetime::seconds(86_400));
+        let c = select_phase1(&offers, &[p], ProposalCheck::Exact).unwrap();
+        assert_eq!(c.proposal, p);
+    }
+
+    #[test]
+    fn phase2_sa_round_trips_with_spi_mode_and_pfs() {
+        let policy = ChildPolicy {
+            local: None,
+            remote: None,
+            mode: EncapsulationMode::Transport,
+            esp: vec![
+                EspTransform {
+                    cipher: EspCipher::AesGcm16,
+                    key_bits: Some(128),
+                    integrity: None,
+                },
+                EspTransform {
+                    cipher: EspCipher::AesCbc,
+                    key_bits: Some(256),
+                    integrity: Some(IntegrityAlgorithm::HmacSha256),
+                },
+            ],
+            pfs_group: Some(DhGroup::Modp2048),
+            lifetime: Lifetime {
+                seconds: Some(3600),
+                kilobytes: Some(4608),
+            },
+            accept_ah: false,
+        };
+        let offers = parse_phase2_offers(&phase2_sa(&policy, 0xc0ffee01, true).body).unwrap();
+        assert_eq!(offers.len(), 2);
+        assert!(
+            offers
+                .iter()
+                .all(|o| o.spi == 0xc0ffee01 && o.protocol == 3 && o.group == Some(14))
+        );
+        assert_eq!(
+            offers[0].mode,
+            Some(4),
+            "UDP-encapsulated transport (RFC 3947)"
+        );
+        let c = select_phase2(&offers, &policy, ProposalCheck::Exact).unwrap();
+        assert_eq!(c.transform, policy.esp[0]);
+        assert_eq!(c.mode, (EncapsulationMode::Transport, true));
+        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 7).body).unwrap();
+        assert_eq!(reply.len(), 1);
+        assert_eq!(
+            (reply[0].spi, reply[0].transform_id, reply[0].key_bits),
+            (7, 20, Some(128))
+        );
+    }
+}
