@@ -6,7 +6,12 @@
 //! recording was made with (proposals, PSK, IDs, lifetimes) and from the
 //! RFCs, not from the recordings themselves.
 
-use ike_core::wire::{ExchangeType, Message, MessageBody, Payload, PayloadType};
+use ike_core::wire::{
+    AuthMethod, Doi, EncryptionAlgorithm as Enc, ExchangeType, GroupDescription as Group,
+    HashAlgorithm as HashAlg, Identity, IsakmpTransformId, KnownVendorId, LifeType, Lifetime,
+    Message, MessageBody, NotifyType, Payload, PayloadType, Phase1Attributes, ProtocolId,
+    Situation, TypedPayload,
+};
 
 /// One recording and what its configuration says must be on the wire.
 struct Recording {
@@ -19,39 +24,65 @@ struct Recording {
     ke_len: usize,
     /// PRF / hash output length: NAT-D (RFC 3947 §3.2) and HASH payloads.
     hash_len: usize,
+    /// The IKE proposal of the swanctl.conf: cipher, key length, hash, group.
+    ike: (Enc, Option<u16>, HashAlg, Group),
 }
 
 macro_rules! recording {
-    ($name:literal, aggressive: $aggr:expr, ke: $ke:expr, hash: $hash:expr) => {
+    ($name:literal, aggressive: $aggr:expr, ike: ($enc:expr, $bits:expr, $hash:expr, $group:expr)) => {
         Recording {
             name: $name,
             exchange: include_str!(concat!("data/strongswan/", $name, ".txt")),
             aggressive: $aggr,
-            ke_len: $ke,
-            hash_len: $hash,
+            ke_len: ke_len($group),
+            hash_len: hash_len($hash),
+            ike: ($enc, $bits, $hash, $group),
         }
     };
 }
 
-const MODP1024: usize = 128;
-const MODP1536: usize = 192;
-const MODP2048: usize = 256;
-const ECP256: usize = 64;
-const MD5: usize = 16;
-const SHA1: usize = 20;
-const SHA256: usize = 32;
-const SHA384: usize = 48;
+/// KE payload body length for a group: the public value (RFC 2409 §6,
+/// RFC 3526; ECP: x | y, RFC 5903 §7).
+const fn ke_len(group: Group) -> usize {
+    match group.0 {
+        2 => 128,
+        5 => 192,
+        14 => 256,
+        19 => 64,
+        _ => 0,
+    }
+}
+
+/// Output length of the negotiated hash (and HMAC PRF).
+const fn hash_len(hash: HashAlg) -> usize {
+    match hash.0 {
+        1 => 16,
+        2 => 20,
+        4 => 32,
+        5 => 48,
+        _ => 0,
+    }
+}
 
 const RECORDINGS: &[Recording] = &[
-    recording!("mm-aes128-sha1-modp2048", aggressive: false, ke: MODP2048, hash: SHA1),
-    recording!("mm-aes256-sha256-modp2048-pfs", aggressive: false, ke: MODP2048, hash: SHA256),
-    recording!("mm-3des-md5-modp1024", aggressive: false, ke: MODP1024, hash: MD5),
-    recording!("mm-aes128-sha1-modp1536-pfs", aggressive: false, ke: MODP1536, hash: SHA1),
-    recording!("mm-aes256-sha384-ecp256-pfs", aggressive: false, ke: ECP256, hash: SHA384),
-    recording!("mm-aes128-sha256-modp2048-gcm", aggressive: false, ke: MODP2048, hash: SHA256),
-    recording!("am-aes128-sha1-modp1024", aggressive: true, ke: MODP1024, hash: SHA1),
-    recording!("am-aes256-sha256-modp2048-pfs", aggressive: true, ke: MODP2048, hash: SHA256),
-    recording!("am-3des-sha1-modp1536", aggressive: true, ke: MODP1536, hash: SHA1),
+    recording!("mm-aes128-sha1-modp2048", aggressive: false,
+        ike: (Enc::AES_CBC, Some(128), HashAlg::SHA1, Group::MODP_2048)),
+    recording!("mm-aes256-sha256-modp2048-pfs", aggressive: false,
+        ike: (Enc::AES_CBC, Some(256), HashAlg::SHA2_256, Group::MODP_2048)),
+    recording!("mm-3des-md5-modp1024", aggressive: false,
+        ike: (Enc::TRIPLE_DES_CBC, None, HashAlg::MD5, Group::MODP_1024)),
+    recording!("mm-aes128-sha1-modp1536-pfs", aggressive: false,
+        ike: (Enc::AES_CBC, Some(128), HashAlg::SHA1, Group::MODP_1536)),
+    recording!("mm-aes256-sha384-ecp256-pfs", aggressive: false,
+        ike: (Enc::AES_CBC, Some(256), HashAlg::SHA2_384, Group::ECP_256)),
+    recording!("mm-aes128-sha256-modp2048-gcm", aggressive: false,
+        ike: (Enc::AES_CBC, Some(128), HashAlg::SHA2_256, Group::MODP_2048)),
+    recording!("am-aes128-sha1-modp1024", aggressive: true,
+        ike: (Enc::AES_CBC, Some(128), HashAlg::SHA1, Group::MODP_1024)),
+    recording!("am-aes256-sha256-modp2048-pfs", aggressive: true,
+        ike: (Enc::AES_CBC, Some(256), HashAlg::SHA2_256, Group::MODP_2048)),
+    recording!("am-3des-sha1-modp1536", aggressive: true,
+        ike: (Enc::TRIPLE_DES_CBC, None, HashAlg::SHA1, Group::MODP_1536)),
 ];
 
 const NO_PROPOSAL_CHOSEN: &str = include_str!("data/strongswan/mm-no-proposal-chosen.txt");
@@ -428,6 +459,153 @@ fn raw_message_files_match_the_exchange_files() {
     assert_eq!(checked, 8 * 4 + 3 * 2 + 2);
 }
 
+/// The IKE lifetime on the wire: rekey_time 2h + over_time 10m (IKEv1
+/// announces the hard lifetime).
+const IKE_LIFETIME_S: u64 = 7800;
+
+/// The single-transform SA payload charon builds from one swanctl proposal
+/// (RFC 2409 §5, RFC 2407 §4.5), decoded by the codec.
+fn assert_phase1_sa(msg: &Message, ike: (Enc, Option<u16>, HashAlg, Group), context: &str) {
+    let sa = match of_type(msg, PayloadType::SA)[0].decode() {
+        Ok(TypedPayload::Sa(sa)) => sa,
+        other => panic!("{context}: SA decodes to {other:?}"),
+    };
+    assert_eq!(sa.doi, Doi::IPSEC, "{context}");
+    assert_eq!(sa.situation, Situation::IDENTITY_ONLY, "{context}");
+    assert_eq!(sa.proposals.len(), 1, "{context}");
+    let proposal = &sa.proposals[0];
+    assert_eq!(proposal.number, 1, "{context}");
+    assert_eq!(proposal.protocol, ProtocolId::ISAKMP, "{context}");
+    assert!(
+        proposal.spi.is_empty(),
+        "{context}: Phase 1 proposals carry no SPI"
+    );
+    assert_eq!(proposal.transforms.len(), 1, "{context}");
+    let transform = &proposal.transforms[0];
+    assert_eq!(transform.id.0, IsakmpTransformId::KEY_IKE.0, "{context}");
+    let (encryption, key_length, hash, group) = ike;
+    let expected = Phase1Attributes {
+        encryption: Some(encryption),
+        key_length,
+        hash: Some(hash),
+        auth_method: Some(AuthMethod::PRE_SHARED_KEY),
+        group: Some(group),
+        lifetimes: vec![Lifetime {
+            ty: LifeType::SECONDS,
+            duration: IKE_LIFETIME_S,
+        }],
+        ..Default::default()
+    };
+    assert_eq!(transform.phase1_attributes(), expected, "{context}");
+}
+
+#[test]
+fn phase1_sa_payloads_carry_the_configured_proposal() {
+    for rec in RECORDINGS {
+        let msgs = lines(rec.exchange);
+        for (i, (_, bytes)) in msgs.iter().take(2).enumerate() {
+            let context = format!("{} message {}", rec.name, i + 1);
+            assert_phase1_sa(&parse(bytes, &context), rec.ike, &context);
+        }
+    }
+    // The refused offer is what the initiator was configured with.
+    let mm1 = parse(&lines(NO_PROPOSAL_CHOSEN)[0].1, "refused MM1");
+    let offer = (Enc::AES_CBC, Some(128), HashAlg::SHA1, Group::MODP_1024);
+    assert_phase1_sa(&mm1, offer, "refused MM1");
+}
+
+#[test]
+fn vendor_ids_are_recognised() {
+    use KnownVendorId as V;
+    let recognised = |msg: &Message| -> Vec<Option<KnownVendorId>> {
+        of_type(msg, PayloadType::VENDOR_ID)
+            .iter()
+            .map(|p| match p.decode() {
+                Ok(TypedPayload::VendorId(v)) => v.recognise(),
+                other => panic!("VID decodes to {other:?}"),
+            })
+            .collect()
+    };
+    let initiator = [
+        V::Xauth,
+        V::Dpd,
+        V::Fragmentation,
+        V::NatTRfc3947,
+        V::NatTDraft02Newline,
+    ];
+    for rec in RECORDINGS {
+        let msgs = lines(rec.exchange);
+        let first = parse(&msgs[0].1, rec.name);
+        let second = parse(&msgs[1].1, rec.name);
+        assert_eq!(recognised(&first), initiator.map(Some), "{}", rec.name);
+        assert_eq!(
+            recognised(&second),
+            initiator[..4].iter().copied().map(Some).collect::<Vec<_>>(),
+            "{}",
+            rec.name
+        );
+    }
+}
+
+#[test]
+fn typed_key_exchange_nonce_and_identities() {
+    for rec in RECORDINGS {
+        let msgs = lines(rec.exchange);
+        let (ke_nonce, ids): (&[usize], &[(usize, &str)]) = if rec.aggressive {
+            (
+                &[0, 1],
+                &[(0, "initiator.interop.test"), (1, "responder.interop.test")],
+            )
+        } else {
+            (&[2, 3], &[])
+        };
+        for &i in ke_nonce {
+            let msg = parse(&msgs[i].1, rec.name);
+            match of_type(&msg, PayloadType::KEY_EXCHANGE)[0].decode() {
+                Ok(TypedPayload::KeyExchange(ke)) => {
+                    assert_eq!(ke.data.len(), rec.ke_len, "{}", rec.name)
+                }
+                other => panic!("{}: KE decodes to {other:?}", rec.name),
+            }
+            match of_type(&msg, PayloadType::NONCE)[0].decode() {
+                Ok(TypedPayload::Nonce(n)) => assert_eq!(n.data.len(), NONCE_LEN, "{}", rec.name),
+                other => panic!("{}: NONCE decodes to {other:?}", rec.name),
+            }
+        }
+        for &(i, name) in ids {
+            let msg = parse(&msgs[i].1, rec.name);
+            match of_type(&msg, PayloadType::IDENTIFICATION)[0].decode() {
+                Ok(TypedPayload::Identification(id)) => {
+                    assert_eq!(
+                        id.identity,
+                        Identity::Fqdn(name.as_bytes().to_vec()),
+                        "{}",
+                        rec.name
+                    );
+                    assert_eq!((id.protocol, id.port), (0, 0), "{}", rec.name);
+                }
+                other => panic!("{}: ID decodes to {other:?}", rec.name),
+            }
+        }
+    }
+}
+
+#[test]
+fn no_proposal_chosen_decodes_as_a_typed_notification() {
+    let info = parse(&lines(NO_PROPOSAL_CHOSEN)[1].1, "Informational");
+    let n = match of_type(&info, PayloadType::NOTIFICATION)[0].decode() {
+        Ok(TypedPayload::Notification(n)) => n,
+        other => panic!("N decodes to {other:?}"),
+    };
+    assert_eq!(n.notify_type, NotifyType::NO_PROPOSAL_CHOSEN);
+    assert_eq!(n.doi, Doi::IPSEC);
+    assert_eq!(n.protocol, ProtocolId::ISAKMP);
+    let mut cookies = info.header.initiator_cookie.0.to_vec();
+    cookies.extend_from_slice(&info.header.responder_cookie.0);
+    assert_eq!(n.spi, cookies);
+    assert!(n.data.is_empty());
+}
+
 const MULTI_PROPOSAL: &str = include_str!("data/strongswan/mm-multi-proposal.txt");
 const WRONG_PSK: &str = include_str!("data/strongswan/mm-wrong-psk.txt");
 
@@ -455,6 +633,35 @@ fn multi_transform_offer_is_answered_with_the_chosen_transform() {
     // The same transform; only its Next Payload byte (3 = more, 0 = last) may
     // differ, and in the offer it is already the last one.
     assert_eq!(chosen, second_offered);
+
+    // And typed: the offer in configuration order, the pick keeps number 2.
+    let transforms = |msg: &Message| -> Vec<(u8, Phase1Attributes)> {
+        let Ok(TypedPayload::Sa(sa)) = of_type(msg, PayloadType::SA)[0].decode() else {
+            panic!("SA does not decode");
+        };
+        assert_eq!(sa.proposals.len(), 1);
+        sa.proposals[0]
+            .transforms
+            .iter()
+            .map(|t| (t.number, t.phase1_attributes()))
+            .collect()
+    };
+    let attrs = |enc, bits, hash, group| Phase1Attributes {
+        encryption: Some(enc),
+        key_length: Some(bits),
+        hash: Some(hash),
+        auth_method: Some(AuthMethod::PRE_SHARED_KEY),
+        group: Some(group),
+        lifetimes: vec![Lifetime {
+            ty: LifeType::SECONDS,
+            duration: IKE_LIFETIME_S,
+        }],
+        ..Default::default()
+    };
+    let first = attrs(Enc::AES_CBC, 256, HashAlg::SHA2_256, Group::MODP_2048);
+    let second = attrs(Enc::AES_CBC, 128, HashAlg::SHA1, Group::MODP_1024);
+    assert_eq!(transforms(&mm1), [(1, first), (2, second.clone())]);
+    assert_eq!(transforms(&mm2), [(2, second)]);
 }
 
 /// Different PSKs: the responder cannot decrypt MM5 and answers each copy
