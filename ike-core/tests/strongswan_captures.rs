@@ -483,8 +483,19 @@ fn assert_phase1_sa(msg: &Message, ike: (Enc, Option<u16>, HashAlg, Group), cont
     assert_eq!(proposal.transforms.len(), 1, "{context}");
     let transform = &proposal.transforms[0];
     assert_eq!(transform.id.0, IsakmpTransformId::KEY_IKE.0, "{context}");
-    let (encryption, key_length, hash, group) = ike;
-    let expected = Phase1Attributes {
+    assert_eq!(
+        transform.phase1_attributes(),
+        expected_phase1(ike),
+        "{context}"
+    );
+}
+
+/// The transform attributes charon sends for one swanctl IKE proposal with
+/// PSK authentication.
+fn expected_phase1(
+    (encryption, key_length, hash, group): (Enc, Option<u16>, HashAlg, Group),
+) -> Phase1Attributes {
+    Phase1Attributes {
         encryption: Some(encryption),
         key_length,
         hash: Some(hash),
@@ -495,8 +506,7 @@ fn assert_phase1_sa(msg: &Message, ike: (Enc, Option<u16>, HashAlg, Group), cont
             duration: IKE_LIFETIME_S,
         }],
         ..Default::default()
-    };
-    assert_eq!(transform.phase1_attributes(), expected, "{context}");
+    }
 }
 
 #[test]
@@ -646,20 +656,8 @@ fn multi_transform_offer_is_answered_with_the_chosen_transform() {
             .map(|t| (t.number, t.phase1_attributes()))
             .collect()
     };
-    let attrs = |enc, bits, hash, group| Phase1Attributes {
-        encryption: Some(enc),
-        key_length: Some(bits),
-        hash: Some(hash),
-        auth_method: Some(AuthMethod::PRE_SHARED_KEY),
-        group: Some(group),
-        lifetimes: vec![Lifetime {
-            ty: LifeType::SECONDS,
-            duration: IKE_LIFETIME_S,
-        }],
-        ..Default::default()
-    };
-    let first = attrs(Enc::AES_CBC, 256, HashAlg::SHA2_256, Group::MODP_2048);
-    let second = attrs(Enc::AES_CBC, 128, HashAlg::SHA1, Group::MODP_1024);
+    let first = expected_phase1((Enc::AES_CBC, Some(256), HashAlg::SHA2_256, Group::MODP_2048));
+    let second = expected_phase1((Enc::AES_CBC, Some(128), HashAlg::SHA1, Group::MODP_1024));
     assert_eq!(transforms(&mm1), [(1, first), (2, second.clone())]);
     assert_eq!(transforms(&mm2), [(2, second)]);
 }
