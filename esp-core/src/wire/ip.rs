@@ -66,10 +66,11 @@ pub fn packet_len(packet: &[u8]) -> Result<usize, &'static str> {
     }
 }
 
-/// Finds where ESP is to be inserted in transport mode: after the IPv4
-/// header, or after the IPv6 hop-by-hop, routing and fragment headers (and a
-/// destination-options header that precedes a routing header), RFC 4303
-/// §3.1.1. Checks that the packet is as long as its header says.
+/// Finds where ESP is to be inserted in transport mode (RFC 4303 §3.1.1):
+/// after the IPv4 header, or after the IPv6 hop-by-hop, routing and
+/// destination-options headers, except destination options that follow a
+/// routing header (Linux's placement). Checks that the packet is as long as
+/// its header says.
 pub fn transport_insertion_point(packet: &[u8]) -> Result<IpLayout, &'static str> {
     walk(packet, None)
 }
@@ -115,26 +116,30 @@ fn walk(packet: &[u8], target: Option<u8>) -> Result<IpLayout, &'static str> {
     }
     let mut protocol_offset = 6;
     let mut offset = IPV6_HEADER_LEN;
+    let mut seen_routing = false;
     for _ in 0..MAX_EXTENSION_HEADERS {
         let next = *packet.get(protocol_offset).ok_or("IPv6 header truncated")?;
         if Some(next) == target {
             break;
         }
-        let ext_len = match next {
-            IPV6_HOP_BY_HOP | IPV6_ROUTING | IPV6_DEST_OPTS => {
+        let ext_len = match (next, target) {
+            (IPV6_HOP_BY_HOP | IPV6_ROUTING | IPV6_DEST_OPTS, _) => {
                 let units = *packet.get(offset + 1).ok_or("IPv6 extension truncated")?;
                 (usize::from(units) + 1) * 8
             }
-            IPV6_FRAGMENT => 8,
+            // Looking for ESP or UDP behind a fragment header is fine;
+            // inserting ESP goes before it.
+            (IPV6_FRAGMENT, Some(_)) => 8,
             _ => break,
         };
-        if next == IPV6_DEST_OPTS && target.is_none() {
-            // Destination options stay inside ESP unless a routing header
-            // follows them (they are then meant for intermediate hops).
-            let after = *packet.get(offset).ok_or("IPv6 extension truncated")?;
-            if after != IPV6_ROUTING {
+        if target.is_none() {
+            // As Linux (ip6_find_1stfragopt) and scapy do: destination
+            // options after a routing header are for the final destination
+            // and go inside ESP; earlier ones stay outside.
+            if next == IPV6_DEST_OPTS && seen_routing {
                 break;
             }
+            seen_routing |= next == IPV6_ROUTING;
         }
         if offset + ext_len > packet_len {
             return Err("IPv6 extension header overruns the packet");
@@ -269,6 +274,18 @@ mod tests {
         p[48] = 17; // routing: next = UDP, len 0
         let l = transport_insertion_point(&p).unwrap();
         assert_eq!((l.header_len, l.protocol_offset, l.protocol), (56, 48, 17));
+        // Destination options after the routing header stay inside ESP.
+        p[48] = 60;
+        let l = transport_insertion_point(&p).unwrap();
+        assert_eq!((l.header_len, l.protocol), (56, 60));
+        // Before any routing header they stay outside.
+        p[40] = 60;
+        p[6] = 0;
+        let mut q = p.clone();
+        q[48] = 17;
+        let l = transport_insertion_point(&q).unwrap();
+        assert_eq!((l.header_len, l.protocol), (56, 17));
+        p[48] = 17;
         // An overrunning extension header is rejected.
         p[49] = 200;
         assert!(transport_insertion_point(&p).is_err());
