@@ -7,51 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ike_core::config::{
-    AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform, Identity,
-    IntegrityAlgorithm, Lifetime, PeerConfig, Phase1Proposal, PresharedKey, PskTable,
+    EndpointConfig, Identity, PeerConfig, Phase1Proposal, PresharedKey, PskTable,
 };
-use ike_core::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
+use ike_core::crypto::{CipherAlgorithm, DhGroup, Phase1Cipher};
 use ike_core::endpoint::{Endpoint, Event, FailureReason, Phase};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use sim::fixtures::{A, B, endpoint, pix_child as child, pix_phase1};
 use sim::{Node, Pair};
-
-const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
-const B: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2));
-
-/// The seed's Cisco PIX Phase 1: AES-256, SHA-1, group 5, 86400 s.
-fn pix_phase1() -> Phase1Proposal {
-    Phase1Proposal {
-        cipher: Phase1Cipher::new(CipherAlgorithm::Aes, Some(256)).unwrap(),
-        hash: HashAlgorithm::Sha1,
-        auth: AuthMethod::PreSharedKey,
-        group: DhGroup::Modp1536,
-        lifetime: Lifetime::seconds(86_400),
-    }
-}
-
-fn child() -> ChildPolicy {
-    ChildPolicy {
-        local: None,
-        remote: None,
-        mode: EncapsulationMode::Tunnel,
-        esp: vec![EspTransform {
-            cipher: EspCipher::AesCbc,
-            key_bits: Some(256),
-            integrity: Some(IntegrityAlgorithm::HmacSha1),
-        }],
-        pfs_group: None,
-        lifetime: Lifetime::seconds(3600),
-        accept_ah: false,
-    }
-}
-
-fn endpoint(peer: IpAddr, psk: &[u8], p1: Vec<Phase1Proposal>, seed: u64) -> Endpoint {
-    let mut table = PskTable::new();
-    table.insert(Identity::from_ip(peer), PresharedKey::new(psk.to_vec()));
-    let cfg = EndpointConfig::new(vec![PeerConfig::new(Some(peer), p1, vec![child()])], table);
-    Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(seed)))
-}
 
 fn pair(
     psk_a: &[u8],
@@ -117,8 +80,14 @@ fn main_mode_psk_establishes_both_sides() {
         cookies, b_cookies,
         "both sides name the SA by the same cookies"
     );
-    // Six messages, no resends.
-    assert_eq!(p.a.sent.len() + p.b.sent.len(), 6);
+    // Six Main Mode messages (byte 18 is the exchange type), no resends.
+    let main_mode =
+        p.a.sent
+            .iter()
+            .chain(&p.b.sent)
+            .filter(|(_, b)| b[18] == 2)
+            .count();
+    assert_eq!(main_mode, 6);
     assert_eq!(
         p.a.ep.stats().retransmits_sent + p.b.ep.stats().retransmits_sent,
         0

@@ -12,6 +12,7 @@
 //! returned to the I/O loop.
 
 mod event;
+mod phase2;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -57,15 +58,27 @@ struct IkeSa {
     /// Encrypted messages that did not decrypt or verify in this negotiation.
     bad_hashes: u32,
     started: Instant,
+    /// Quick Modes by message ID.
+    quick: BTreeMap<u32, phase2::QuickMode>,
+    /// IPsec SA pairs negotiated under this SA.
+    children: Vec<phase2::ChildRecord>,
+    /// Phase 1 lifetime is over; kept only while its children live.
+    expired: bool,
+    /// When Phase 1 completed.
+    established_at: Option<Instant>,
 }
 
 impl IkeSa {
     fn next_timeout(&self) -> Option<Instant> {
         let resend = self.last_sent.as_ref().and_then(|r| r.next);
-        [resend, self.timers.next_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            resend,
+            self.timers.next_timeout(),
+            self.phase2_next_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn half_open(&self) -> bool {
@@ -134,11 +147,16 @@ impl Endpoint {
         if peer.proposals.is_empty() {
             return Err(InitiateError::NoProposals(remote));
         }
-        if let Some(sa) = self
-            .sas
-            .values_mut()
-            .find(|s| s.remote == remote && !matches!(s.state, Phase1State::Dead))
-        {
+        if let Some(handle) = self.established_for(remote) {
+            if let Some(mut sa) = self.sas.remove(&handle) {
+                self.start_quick(now, &mut sa, &child, None);
+                self.sas.insert(handle, sa);
+            }
+            return Ok(handle);
+        }
+        if let Some(sa) = self.sas.values_mut().find(|s| {
+            s.remote == remote && s.role == Role::Initiator && s.state.established().is_none()
+        }) {
             sa.pending_children.push(child);
             return Ok(sa.handle);
         }
@@ -170,6 +188,10 @@ impl Endpoint {
             pending_children: vec![child],
             bad_hashes: 0,
             started: now,
+            quick: BTreeMap::new(),
+            children: Vec::new(),
+            expired: false,
+            established_at: None,
         };
         sa.timers
             .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -178,11 +200,19 @@ impl Endpoint {
         Ok(handle)
     }
 
-    /// Deletes an ISAKMP SA.
+    /// Deletes an ISAKMP SA and every IPsec SA pair under it, telling the
+    /// peer with authenticated Deletes (RFC 2408 §3.15): the IPsec SAs
+    /// first, then the ISAKMP SA.
     pub fn delete(&mut self, now: Instant, sa: IkeSaHandle) -> Result<(), InitiateError> {
         let _ = now;
-        let s = self.sas.remove(&sa).ok_or(InitiateError::NoSuchSa)?;
-        if s.state.established().is_some() {
+        let mut s = self.sas.remove(&sa).ok_or(InitiateError::NoSuchSa)?;
+        let ids: Vec<ChildSaId> = s.children.iter().map(|c| c.id).collect();
+        for id in ids {
+            self.delete_child_in(&mut s, id, true);
+        }
+        if s.state.established().is_some() && !s.expired {
+            let payload = crate::exchange::informational::delete_isakmp(s.cky_i, s.cky_r);
+            self.send_informational(&mut s, vec![payload]);
             self.events.push_back(Event::Phase1Down {
                 sa,
                 remote: s.remote,
@@ -209,6 +239,9 @@ impl Endpoint {
         let h = msg.header;
         match h.exchange_type {
             ExchangeType::MAIN_MODE => self.handle_phase1(now, local, remote, data, &msg),
+            ExchangeType::QUICK_MODE | ExchangeType::INFORMATIONAL => {
+                self.handle_protected(now, &msg.header, data, &msg)
+            }
             _ => self.stats.unexpected += 1,
         }
     }
@@ -369,6 +402,10 @@ impl Endpoint {
                     pending_children: Vec::new(),
                     bad_hashes: 0,
                     started: now,
+                    quick: BTreeMap::new(),
+                    children: Vec::new(),
+                    expired: false,
+                    established_at: None,
                 };
                 sa.timers
                     .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -397,6 +434,7 @@ impl Endpoint {
     }
 
     fn on_established(&mut self, now: Instant, sa: &mut IkeSa) {
+        sa.established_at = Some(now);
         sa.timers.stop(Timer::NegotiationTimeout);
         let Some(est) = sa.state.established() else {
             return;
@@ -406,6 +444,7 @@ impl Endpoint {
         if est.initial_contact {
             self.drop_others_with_peer(sa);
         }
+        self.start_pending(now, sa);
         let Some(est) = sa.state.established() else {
             return;
         };
@@ -426,18 +465,31 @@ impl Endpoint {
             .sas
             .values()
             .filter(|s| {
-                s.handle != keep.handle && canonical(s.remote.ip()) == canonical(keep.remote.ip())
+                // Only what existed before this negotiation began: an SA
+                // from a simultaneous initiation is not stale.
+                s.handle != keep.handle
+                    && canonical(s.remote.ip()) == canonical(keep.remote.ip())
+                    && s.established_at.is_some_and(|t| t < keep.started)
             })
             .map(|s| s.handle)
             .collect();
         for h in stale {
-            if let Some(s) = self.sas.remove(&h)
-                && s.state.established().is_some()
-            {
+            let Some(s) = self.sas.remove(&h) else {
+                continue;
+            };
+            if s.state.established().is_some() && !s.expired {
                 self.events.push_back(Event::Phase1Down {
                     sa: h,
                     remote: s.remote,
                     reason: DownReason::InitialContact,
+                });
+            }
+            for c in s.children {
+                self.events.push_back(Event::ChildSaDeleted {
+                    child: c.id,
+                    inbound_spi: c.inbound_spi,
+                    outbound_spi: c.outbound_spi,
+                    by_peer: true,
                 });
             }
         }
@@ -499,10 +551,17 @@ impl Endpoint {
                             remote: sa.remote,
                             reason: DownReason::Expired,
                         });
-                        keep = false;
+                        // IPsec SAs outlive their ISAKMP SA (RFC 2409 §5.5);
+                        // a rekey then negotiates a new Phase 1.
+                        sa.expired = true;
+                        keep = !sa.children.is_empty();
                     }
                     _ => {}
                 }
+            }
+            if keep {
+                self.phase2_timeouts(now, &mut sa);
+                keep = !(sa.expired && sa.children.is_empty());
             }
             if keep {
                 self.sas.insert(handle, sa);

@@ -12,7 +12,7 @@ use crate::wire::{
     AuthAlgorithm, AuthMethod, Cookie, EncapsulationMode as WireMode, EncryptionAlgorithm,
     GroupDescription, HashAlgorithm as WireHash, LifeType, Lifetime as WireLifetime, Notification,
     NotifyType, Payload, PayloadBody, PayloadType, Phase1Attributes, Phase2Attributes, Proposal,
-    ProtocolId, SecurityAssociation, Transform, TransformId,
+    ProtocolId, SecurityAssociation, Transform, TransformId, emit_attributes,
 };
 
 fn wire_lifetimes(l: &Lifetime) -> Vec<WireLifetime> {
@@ -249,6 +249,34 @@ pub(crate) fn initial_contact(cky_i: &Cookie, cky_r: &Cookie) -> Payload {
     Notification::initial_contact(*cky_i, *cky_r)
         .to_payload()
         .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
+}
+
+/// RESPONDER-LIFETIME for our SPI (RFC 2407 §4.6.3.1): the lifetime we hold
+/// the initiator to, as SA attributes.
+pub(crate) fn responder_lifetime(spi: u32, lifetime: &Lifetime) -> Payload {
+    let attrs = Phase2Attributes {
+        lifetimes: wire_lifetimes(lifetime),
+        ..Phase2Attributes::default()
+    };
+    let mut data = Vec::new();
+    let _ = emit_attributes(&attrs.to_attributes(), &mut data);
+    Notification::new(
+        NotifyType::RESPONDER_LIFETIME,
+        ProtocolId::ESP,
+        spi.to_be_bytes().to_vec(),
+        data,
+    )
+    .to_payload()
+    .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
+}
+
+/// The lifetime in a RESPONDER-LIFETIME notification, if `body` is one.
+pub(crate) fn parse_responder_lifetime(body: &[u8]) -> Option<Lifetime> {
+    let n = Notification::parse_body(body).ok()?;
+    let attrs = n.responder_lifetime()?.ok()?;
+    Some(lifetime_of(
+        &Phase2Attributes::from_attributes(&attrs).lifetimes,
+    ))
 }
 
 /// Whether `body` is an INITIAL-CONTACT notification.

@@ -7,6 +7,8 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod fixtures;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

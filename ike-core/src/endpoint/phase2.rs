@@ -1,0 +1,536 @@
+//! The endpoint's Quick Mode, Informational and child SA bookkeeping.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{ChildSa, ChildSaId, DownReason, Endpoint, Event, FailureReason, IkeSa, Phase};
+use crate::config::{ChildPolicy, IpsecProtocol};
+use crate::exchange::informational::{self, Request};
+use crate::exchange::quick_mode::{self, NegotiatedChild, QuickCtx, QuickState, QuickStep};
+use crate::exchange::{Decrypted, Phase1Session};
+use crate::timer::Retransmission;
+use crate::wire::{Header, Message, MessageBody, NotifyType};
+
+/// One Quick Mode in progress (or just finished, kept to answer duplicates).
+pub(super) struct QuickMode {
+    pub(super) state: QuickState,
+    pub(super) last_sent: Option<Retransmission>,
+    pub(super) last_received: Option<Vec<u8>>,
+    /// Give up at this time.
+    pub(super) deadline: Instant,
+    /// Keep the finished exchange until then, to answer retransmissions.
+    pub(super) linger_until: Option<Instant>,
+    /// The child this Quick Mode replaces (a rekey).
+    pub(super) rekey_of: Option<ChildSaId>,
+    /// Whether we sent QM1.
+    pub(super) initiator: bool,
+}
+
+/// An established IPsec SA pair.
+pub(super) struct ChildRecord {
+    pub(super) id: ChildSaId,
+    pub(super) inbound_spi: u32,
+    pub(super) outbound_spi: u32,
+    pub(super) policy: ChildPolicy,
+    pub(super) initiator: bool,
+    pub(super) soft_at: Instant,
+    pub(super) hard_at: Instant,
+    pub(super) soft_fired: bool,
+}
+
+impl IkeSa {
+    pub(super) fn phase2_next_timeout(&self) -> Option<Instant> {
+        let qms = self.quick.values().flat_map(|q| {
+            [
+                q.last_sent.as_ref().and_then(|r| r.next),
+                Some(q.deadline).filter(|_| q.linger_until.is_none()),
+                q.linger_until,
+            ]
+        });
+        let children = self
+            .children
+            .iter()
+            .flat_map(|c| [(!c.soft_fired).then_some(c.soft_at), Some(c.hard_at)]);
+        qms.chain(children).flatten().min()
+    }
+
+    fn session(&mut self) -> Option<&mut Phase1Session> {
+        self.state.established_mut().map(|e| &mut e.session)
+    }
+}
+
+impl Endpoint {
+    fn quick_ctx<'a>(
+        rng: &'a mut (dyn rand_core::CryptoRngCore + Send),
+        peer: &'a crate::config::PeerConfig,
+        sa: &'a mut IkeSa,
+        nonce_len: usize,
+    ) -> Option<QuickCtx<'a>> {
+        let (cky_i, cky_r) = (sa.cky_i, sa.cky_r);
+        Some(QuickCtx {
+            rng,
+            peer,
+            session: sa.session()?,
+            cky_i,
+            cky_r,
+            nonce_len,
+        })
+    }
+
+    fn message_id(&mut self, sa: &IkeSa) -> u32 {
+        loop {
+            let mid = self.rng.next_u32();
+            if mid != 0 && !sa.quick.contains_key(&mid) {
+                return mid;
+            }
+        }
+    }
+
+    /// Starts a Quick Mode on an established ISAKMP SA.
+    pub(super) fn start_quick(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        policy: &ChildPolicy,
+        rekey_of: Option<ChildSaId>,
+    ) {
+        let config = Arc::clone(&self.config);
+        let Some(peer) = config.peers.get(sa.peer_index) else {
+            return;
+        };
+        let mid = self.message_id(sa);
+        let Some(mut ctx) = Self::quick_ctx(&mut *self.rng, peer, sa, config.nonce_len) else {
+            return;
+        };
+        let Some((state, bytes, _spi)) = quick_mode::initiate(&mut ctx, mid, policy) else {
+            self.fail(
+                sa,
+                Phase::Two,
+                FailureReason::Protocol("could not build QM1".into()),
+            );
+            return;
+        };
+        self.transmits
+            .push_back((sa.local, sa.remote, bytes.clone()));
+        sa.quick.insert(
+            mid,
+            QuickMode {
+                state,
+                last_sent: Some(Retransmission::new(bytes, now, &config.retransmit, true)),
+                last_received: None,
+                deadline: now + config.phase2_timeout,
+                linger_until: None,
+                rekey_of,
+                initiator: true,
+            },
+        );
+    }
+
+    /// Starts the Quick Modes queued while Phase 1 was negotiating.
+    pub(super) fn start_pending(&mut self, now: Instant, sa: &mut IkeSa) {
+        for policy in core::mem::take(&mut sa.pending_children) {
+            self.start_quick(now, sa, &policy, None);
+        }
+    }
+
+    fn decrypt(sa: &mut IkeSa, msg: &Message) -> Option<Decrypted> {
+        let MessageBody::Encrypted {
+            first_payload,
+            ciphertext,
+        } = &msg.body
+        else {
+            return None;
+        };
+        let mid = msg.header.message_id.0;
+        sa.session()?.open(mid, *first_payload, ciphertext)
+    }
+
+    pub(super) fn handle_quick(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        data: &[u8],
+        msg: &Message,
+    ) {
+        let mid = msg.header.message_id.0;
+        if let Some(qm) = sa.quick.get(&mid)
+            && qm.last_received.as_deref() == Some(data)
+        {
+            if let Some(last) = &qm.last_sent {
+                self.stats.retransmits_answered += 1;
+                self.transmits
+                    .push_back((sa.local, sa.remote, last.bytes.clone()));
+            }
+            return;
+        }
+        let Some(dec) = Self::decrypt(sa, msg) else {
+            self.stats.bad_hash += 1;
+            return;
+        };
+        let config = Arc::clone(&self.config);
+        let Some(peer) = config.peers.get(sa.peer_index) else {
+            return;
+        };
+        let check = peer.proposal_check;
+        let existing = sa
+            .quick
+            .get_mut(&mid)
+            .map(|q| core::mem::replace(&mut q.state, QuickState::Done));
+        let Some(mut ctx) = Self::quick_ctx(&mut *self.rng, peer, sa, config.nonce_len) else {
+            return;
+        };
+        let step = match existing {
+            Some(state) => state.handle(&mut ctx, &dec),
+            None => quick_mode::respond(&mut ctx, mid, &dec, check),
+        };
+        match step {
+            QuickStep::Drop(state) => {
+                self.stats.bad_hash += 1;
+                if let Some(q) = sa.quick.get_mut(&mid) {
+                    q.state = state;
+                }
+            }
+            QuickStep::Fail(reason) => {
+                sa.quick.remove(&mid);
+                if let FailureReason::NoProposalChosen(_)
+                | FailureReason::NoProposalChosenDetail(_) = reason
+                {
+                    self.send_informational(
+                        sa,
+                        vec![informational::notify(NotifyType::NO_PROPOSAL_CHOSEN)],
+                    );
+                }
+                self.fail(sa, Phase::Two, reason);
+            }
+            QuickStep::Next {
+                next,
+                reply,
+                expect_reply,
+                child,
+            } => {
+                let done = matches!(next, QuickState::Done);
+                let q = sa.quick.entry(mid).or_insert_with(|| QuickMode {
+                    state: QuickState::Done,
+                    last_sent: None,
+                    last_received: None,
+                    deadline: now + config.phase2_timeout,
+                    linger_until: None,
+                    rekey_of: None,
+                    initiator: false,
+                });
+                q.state = next;
+                q.last_received = Some(data.to_vec());
+                // A final message gets no reply, so a duplicate of it gets none either.
+                q.last_sent = reply.map(|bytes| {
+                    self.transmits
+                        .push_back((sa.local, sa.remote, bytes.clone()));
+                    Retransmission::new(bytes, now, &config.retransmit, expect_reply)
+                });
+                if done {
+                    // Keep the exchange a while to answer a resent QM2 with our QM3.
+                    q.linger_until = Some(now + config.phase2_timeout);
+                }
+                let (rekey_of, initiator) = (q.rekey_of, q.initiator);
+                if let Some(child) = child {
+                    self.child_up(now, sa, *child, rekey_of, initiator);
+                }
+            }
+        }
+    }
+
+    fn child_up(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        child: NegotiatedChild,
+        rekey_of: Option<ChildSaId>,
+        initiator: bool,
+    ) {
+        let id = ChildSaId(self.next_handle);
+        self.next_handle += 1;
+        let lifetime = child.lifetime;
+        let udp_ports = child.udp.then(|| (sa.local.port(), sa.remote.port()));
+        let event = ChildSa {
+            id,
+            ike_sa: sa.handle,
+            protocol: IpsecProtocol::Esp,
+            mode: child.mode,
+            transform: child.transform,
+            local: sa.local,
+            remote: sa.remote,
+            inbound: child.inbound.clone(),
+            outbound: child.outbound.clone(),
+            local_ts: child.local_ts,
+            remote_ts: child.remote_ts,
+            lifetime,
+            pfs_group: child.pfs_group,
+            udp_encapsulation: udp_ports,
+            initiator,
+        };
+        sa.children.push(ChildRecord {
+            id,
+            inbound_spi: child.inbound.spi,
+            outbound_spi: child.outbound.spi,
+            policy: child.policy,
+            initiator,
+            soft_at: now + lifetime.soft_duration(),
+            hard_at: now + lifetime.duration(),
+            soft_fired: false,
+        });
+        self.events.push_back(Event::ChildSaUp(Box::new(event)));
+        // Make-before-break: the old pair goes only once the new one is up.
+        if let Some(old) = rekey_of {
+            self.delete_child_in(sa, old, true);
+        }
+    }
+
+    /// Removes a child, telling the peer with a Delete when `notify`.
+    pub(super) fn delete_child_in(&mut self, sa: &mut IkeSa, id: ChildSaId, notify: bool) {
+        let Some(pos) = sa.children.iter().position(|c| c.id == id) else {
+            return;
+        };
+        let c = sa.children.remove(pos);
+        if notify {
+            self.send_informational(sa, vec![informational::delete_esp(&[c.inbound_spi])]);
+        }
+        self.events.push_back(Event::ChildSaDeleted {
+            child: c.id,
+            inbound_spi: c.inbound_spi,
+            outbound_spi: c.outbound_spi,
+            by_peer: false,
+        });
+    }
+
+    pub(super) fn send_informational(
+        &mut self,
+        sa: &mut IkeSa,
+        payloads: Vec<crate::wire::Payload>,
+    ) {
+        let mid = self.message_id(sa);
+        let (cky_i, cky_r, local, remote) = (sa.cky_i, sa.cky_r, sa.local, sa.remote);
+        let Some(session) = sa.session() else { return };
+        if let Some(bytes) = informational::seal(session, cky_i, cky_r, mid, payloads) {
+            self.transmits.push_back((local, remote, bytes));
+        }
+    }
+
+    /// Handles an Informational. Returns false when the ISAKMP SA itself was
+    /// deleted and must not be put back.
+    pub(super) fn handle_informational(&mut self, sa: &mut IkeSa, msg: &Message) -> bool {
+        let mid = msg.header.message_id.0;
+        let Some(dec) = Self::decrypt(sa, msg) else {
+            self.stats.unauthenticated_notifies += 1;
+            return true;
+        };
+        let Some(proof) = sa
+            .session()
+            .and_then(|s| informational::verify(s, mid, &dec))
+        else {
+            self.stats.unauthenticated_notifies += 1;
+            return true;
+        };
+        let mut keep = true;
+        for req in informational::requests(&dec, proof) {
+            match req {
+                Request::DeleteEsp(spis) => {
+                    for spi in spis {
+                        // The peer names its inbound SPI, which is our outbound one.
+                        if let Some(pos) = sa.children.iter().position(|c| c.outbound_spi == spi) {
+                            let c = sa.children.remove(pos);
+                            self.events.push_back(Event::ChildSaDeleted {
+                                child: c.id,
+                                inbound_spi: c.inbound_spi,
+                                outbound_spi: c.outbound_spi,
+                                by_peer: true,
+                            });
+                        }
+                    }
+                }
+                Request::DeleteIsakmp(i, r) if i == sa.cky_i && r == sa.cky_r => {
+                    self.events.push_back(Event::Phase1Down {
+                        sa: sa.handle,
+                        remote: sa.remote,
+                        reason: DownReason::DeletedByPeer,
+                    });
+                    // The peer dropped everything it had under this SA (the
+                    // seeds' instability): drop our children too, so traffic
+                    // triggers a fresh negotiation instead of a black hole.
+                    for c in core::mem::take(&mut sa.children) {
+                        self.events.push_back(Event::ChildSaDeleted {
+                            child: c.id,
+                            inbound_spi: c.inbound_spi,
+                            outbound_spi: c.outbound_spi,
+                            by_peer: true,
+                        });
+                    }
+                    keep = false;
+                }
+                Request::DeleteIsakmp(..) => {}
+                Request::Notify(ty) if ty.is_error() => {
+                    // An authenticated error ends our pending Quick Modes.
+                    let pending: Vec<u32> = sa
+                        .quick
+                        .iter()
+                        .filter(|(_, q)| matches!(q.state, QuickState::ExpectQm2(_)))
+                        .map(|(m, _)| *m)
+                        .collect();
+                    for m in pending {
+                        sa.quick.remove(&m);
+                        let name = ty.name().map_or_else(|| ty.0.to_string(), str::to_owned);
+                        self.fail(sa, Phase::Two, FailureReason::PeerNotify(name));
+                    }
+                }
+                Request::Notify(_) => {}
+            }
+        }
+        keep
+    }
+
+    /// Quick Mode retransmissions and timeouts, child lifetimes.
+    pub(super) fn phase2_timeouts(&mut self, now: Instant, sa: &mut IkeSa) {
+        let policy = self.config.retransmit;
+        let mids: Vec<u32> = sa.quick.keys().copied().collect();
+        for mid in mids {
+            let Some(q) = sa.quick.get_mut(&mid) else {
+                continue;
+            };
+            if q.linger_until.is_some_and(|t| t <= now) {
+                sa.quick.remove(&mid);
+                continue;
+            }
+            if q.last_sent
+                .as_ref()
+                .and_then(|r| r.next)
+                .is_some_and(|t| t <= now)
+            {
+                let retry = q
+                    .last_sent
+                    .as_mut()
+                    .is_some_and(|r| r.on_timeout(now, &policy));
+                if retry {
+                    if let Some(r) = &q.last_sent {
+                        self.stats.retransmits_sent += 1;
+                        self.transmits
+                            .push_back((sa.local, sa.remote, r.bytes.clone()));
+                    }
+                } else {
+                    sa.quick.remove(&mid);
+                    self.fail(sa, Phase::Two, FailureReason::Timeout(policy.max_retries));
+                    continue;
+                }
+            }
+            if let Some(q) = sa.quick.get(&mid)
+                && q.linger_until.is_none()
+                && q.deadline <= now
+            {
+                sa.quick.remove(&mid);
+                self.fail(
+                    sa,
+                    Phase::Two,
+                    FailureReason::NegotiationTimeout(self.config.phase2_timeout),
+                );
+            }
+        }
+        let mut rekeys = Vec::new();
+        let mut hard = Vec::new();
+        for c in &mut sa.children {
+            if !c.soft_fired && c.soft_at <= now {
+                c.soft_fired = true;
+                self.events.push_back(Event::ChildSaExpiring {
+                    child: c.id,
+                    inbound_spi: c.inbound_spi,
+                    hard: false,
+                });
+                // The initiator rekeys (racoon does the same); the responder waits.
+                if c.initiator {
+                    rekeys.push((c.id, c.policy.clone()));
+                }
+            }
+            if c.hard_at <= now {
+                self.events.push_back(Event::ChildSaExpiring {
+                    child: c.id,
+                    inbound_spi: c.inbound_spi,
+                    hard: true,
+                });
+                hard.push(c.id);
+            }
+        }
+        for (id, policy) in rekeys {
+            if sa.state.established().is_some() {
+                self.start_quick(now, sa, &policy, Some(id));
+            }
+        }
+        for id in hard {
+            self.delete_child_in(sa, id, true);
+        }
+    }
+
+    /// Deletes one IPsec SA pair and tells the peer.
+    pub fn delete_child(
+        &mut self,
+        now: Instant,
+        child: ChildSaId,
+    ) -> Result<(), super::InitiateError> {
+        let _ = now;
+        let handle = self
+            .sas
+            .values()
+            .find(|s| s.children.iter().any(|c| c.id == child))
+            .map(|s| s.handle)
+            .ok_or(super::InitiateError::NoSuchSa)?;
+        let Some(mut sa) = self.sas.remove(&handle) else {
+            return Err(super::InitiateError::NoSuchSa);
+        };
+        self.delete_child_in(&mut sa, child, true);
+        self.sas.insert(handle, sa);
+        Ok(())
+    }
+
+    /// The established ISAKMP SA for `remote`, if any.
+    pub(super) fn established_for(&self, remote: SocketAddr) -> Option<super::IkeSaHandle> {
+        self.sas
+            .values()
+            .find(|s| s.remote == remote && s.state.established().is_some() && !s.expired)
+            .map(|s| s.handle)
+    }
+
+    /// Handles a Quick Mode or Informational for the SA named by `h`.
+    pub(super) fn handle_protected(
+        &mut self,
+        now: Instant,
+        h: &Header,
+        data: &[u8],
+        msg: &Message,
+    ) {
+        let Some(handle) = self
+            .sas
+            .values()
+            .find(|s| {
+                s.cky_i == h.initiator_cookie
+                    && s.cky_r == h.responder_cookie
+                    && s.state.established().is_some()
+            })
+            .map(|s| s.handle)
+        else {
+            if h.exchange_type == crate::wire::ExchangeType::INFORMATIONAL {
+                self.stats.unauthenticated_notifies += 1;
+            } else {
+                self.stats.unexpected += 1;
+            }
+            return;
+        };
+        let Some(mut sa) = self.sas.remove(&handle) else {
+            return;
+        };
+        let keep = if h.exchange_type == crate::wire::ExchangeType::QUICK_MODE {
+            self.handle_quick(now, &mut sa, data, msg);
+            true
+        } else {
+            self.handle_informational(&mut sa, msg)
+        };
+        if keep {
+            self.sas.insert(handle, sa);
+        }
+    }
+}

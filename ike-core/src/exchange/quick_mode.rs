@@ -1,0 +1,551 @@
+//! Phase 2 Quick Mode (RFC 2409 §5.5), with optional PFS.
+//!
+//! ```text
+//! Initiator                                   Responder
+//! HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] -->
+//!          <-- HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr] [, N(RESPONDER-LIFETIME)]
+//! HDR*, HASH(3)                               -->
+//! ```
+//!
+//! HASH(1) = prf(SKEYID_a, M-ID | everything after HASH),
+//! HASH(2) = prf(SKEYID_a, M-ID | Ni_b | everything after HASH),
+//! HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
+//! KEYMAT = prf(SKEYID_d, [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b), once
+//! per direction, with the SPI its receiver chose.
+
+use rand_core::CryptoRngCore;
+use zeroize::Zeroizing;
+
+use super::proof::{HashVerified, verify_hash};
+use super::proposals::{self, IdBody};
+use super::{Decrypted, Phase1Session, chain_bytes};
+use crate::config::{
+    ChildPolicy, EncapsulationMode, EspTransform, Lifetime, PeerConfig, TrafficSelector,
+};
+use crate::crypto::quick_mode::{KeymatInputs, hash1, hash2, hash3, keymat};
+use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
+use crate::endpoint::{FailureReason, SaKeys};
+use crate::policy::{ProposalCheck, select_phase2};
+use crate::wire::{Cookie, ExchangeType, Header, MessageId, Payload, PayloadType};
+
+/// ESP's protocol ID in KEYMAT and proposals (RFC 2407 §4.4.1).
+const PROTO_ESP: u8 = 3;
+
+/// What a Quick Mode needs from its ISAKMP SA.
+pub(crate) struct QuickCtx<'a> {
+    pub(crate) rng: &'a mut dyn CryptoRngCore,
+    pub(crate) peer: &'a PeerConfig,
+    pub(crate) session: &'a mut Phase1Session,
+    pub(crate) cky_i: Cookie,
+    pub(crate) cky_r: Cookie,
+    pub(crate) nonce_len: usize,
+}
+
+impl QuickCtx<'_> {
+    fn header(&self, mid: u32) -> Header {
+        Header::new(
+            self.cky_i,
+            self.cky_r,
+            ExchangeType::QUICK_MODE,
+            MessageId(mid),
+        )
+    }
+
+    fn nonce(&mut self) -> Vec<u8> {
+        let mut n = vec![0u8; self.nonce_len.clamp(8, 256)];
+        self.rng.fill_bytes(&mut n);
+        n
+    }
+
+    /// A fresh SPI outside the reserved range 1..=255 (RFC 4303 §2.1).
+    pub(crate) fn spi(&mut self) -> u32 {
+        loop {
+            let s = self.rng.next_u32();
+            if s > 255 {
+                return s;
+            }
+        }
+    }
+
+    /// Seals `rest` behind a HASH payload computed by `hash_of(after_hash)`.
+    fn seal_with_hash(
+        &mut self,
+        mid: u32,
+        rest: Vec<Payload>,
+        hash_of: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        let hash = hash_of(&chain_bytes(&rest));
+        let mut all = vec![Payload::new(PayloadType::HASH, hash)];
+        all.extend(rest);
+        let header = self.header(mid);
+        self.session.seal(header, &all)
+    }
+}
+
+/// A negotiated pair, before the endpoint gives it an id.
+pub(crate) struct NegotiatedChild {
+    pub(crate) transform: EspTransform,
+    pub(crate) mode: EncapsulationMode,
+    pub(crate) udp: bool,
+    pub(crate) inbound: SaKeys,
+    pub(crate) outbound: SaKeys,
+    pub(crate) local_ts: Option<TrafficSelector>,
+    pub(crate) remote_ts: Option<TrafficSelector>,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) pfs_group: Option<DhGroup>,
+    pub(crate) policy: ChildPolicy,
+    _verified: HashVerified,
+}
+
+/// Result of handling a Quick Mode message.
+pub(crate) enum QuickStep {
+    /// Send `reply` (if any), move to `next`; `child` is up.
+    Next {
+        next: QuickState,
+        reply: Option<Vec<u8>>,
+        expect_reply: bool,
+        child: Option<Box<NegotiatedChild>>,
+    },
+    /// Did not decrypt, verify or parse: drop, stay put.
+    Drop(QuickState),
+    /// Failed for a reason the caller should hear about.
+    Fail(FailureReason),
+}
+
+/// Progress of one Quick Mode exchange.
+pub(crate) enum QuickState {
+    ExpectQm2(Box<ExpectQm2>),
+    ExpectQm3(Box<ExpectQm3>),
+    Done,
+}
+
+pub(crate) struct ExpectQm2 {
+    mid: u32,
+    policy: ChildPolicy,
+    spi_in: u32,
+    ni: Vec<u8>,
+    dh: Option<DhPrivateKey>,
+}
+
+pub(crate) struct ExpectQm3 {
+    mid: u32,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+    child: NegotiatedChildParts,
+}
+
+/// A responder's child waiting for HASH(3).
+struct NegotiatedChildParts {
+    transform: EspTransform,
+    mode: EncapsulationMode,
+    udp: bool,
+    inbound: SaKeys,
+    outbound: SaKeys,
+    local_ts: Option<TrafficSelector>,
+    remote_ts: Option<TrafficSelector>,
+    lifetime: Lifetime,
+    pfs_group: Option<DhGroup>,
+    policy: ChildPolicy,
+}
+
+impl NegotiatedChildParts {
+    fn finish(self, verified: HashVerified) -> NegotiatedChild {
+        NegotiatedChild {
+            transform: self.transform,
+            mode: self.mode,
+            udp: self.udp,
+            inbound: self.inbound,
+            outbound: self.outbound,
+            local_ts: self.local_ts,
+            remote_ts: self.remote_ts,
+            lifetime: self.lifetime,
+            pfs_group: self.pfs_group,
+            policy: self.policy,
+            _verified: verified,
+        }
+    }
+}
+
+fn selector_payload(ts: &TrafficSelector) -> Payload {
+    IdBody {
+        id_type: ts.id_type(),
+        protocol: ts.protocol,
+        port: ts.port,
+        data: ts.data(),
+    }
+    .to_payload()
+}
+
+fn selectors(msg: &Decrypted) -> Option<(Option<TrafficSelector>, Option<TrafficSelector>)> {
+    let ids: Vec<&Payload> = msg.all(PayloadType::IDENTIFICATION).collect();
+    match ids.as_slice() {
+        [] => Some((None, None)),
+        [ci, cr] => {
+            let parse = |p: &Payload| {
+                let b = IdBody::parse(&p.body)?;
+                TrafficSelector::from_wire(b.id_type, b.protocol, b.port, &b.data)
+            };
+            Some((Some(parse(ci)?), Some(parse(cr)?)))
+        }
+        _ => None,
+    }
+}
+
+fn split_keys(
+    ctx: &QuickCtx<'_>,
+    transform: &EspTransform,
+    gxy: Option<&Gxy>,
+    spi: u32,
+    ni: &[u8],
+    nr: &[u8],
+) -> Option<SaKeys> {
+    let keys = ctx.session.keys.keys();
+    let inputs = KeymatInputs {
+        pfs_gxy: gxy,
+        protocol: PROTO_ESP,
+        spi: &spi.to_be_bytes(),
+        ni_b: ni,
+        nr_b: nr,
+    };
+    let km = keymat(
+        ctx.session.keys.prf(),
+        &keys.skeyid_d,
+        &inputs,
+        transform.keymat_len(),
+    )
+    .ok()?;
+    let (enc, int) = km
+        .as_bytes()
+        .split_at_checked(transform.cipher.keymat_len(transform.key_bits))?;
+    Some(SaKeys {
+        spi,
+        encryption: Zeroizing::new(enc.to_vec()),
+        integrity: Zeroizing::new(int.to_vec()),
+    })
+}
+
+/// Starts a Quick Mode as initiator: QM1.
+pub(crate) fn initiate(
+    ctx: &mut QuickCtx<'_>,
+    mid: u32,
+    policy: &ChildPolicy,
+) -> Option<(QuickState, Vec<u8>, u32)> {
+    let spi_in = ctx.spi();
+    let ni = ctx.nonce();
+    let dh = match policy.pfs_group {
+        Some(g) => Some(g.generate(&mut &mut *ctx.rng, None).ok()?),
+        None => None,
+    };
+    let mut rest = vec![
+        proposals::phase2_sa(policy, spi_in, false),
+        Payload::new(PayloadType::NONCE, ni.clone()),
+    ];
+    if let Some(dh) = &dh {
+        rest.push(Payload::new(
+            PayloadType::KEY_EXCHANGE,
+            dh.public_value().to_vec(),
+        ));
+    }
+    if let (Some(l), Some(r)) = (&policy.local, &policy.remote) {
+        rest.push(selector_payload(l));
+        rest.push(selector_payload(r));
+    }
+    let prf = ctx.session.keys.prf();
+    let a = ctx.session.keys.keys().skeyid_a.clone();
+    let bytes = ctx.seal_with_hash(mid, rest, |after| {
+        hash1(prf, &a, mid, after).as_bytes().to_vec()
+    })?;
+    let state = QuickState::ExpectQm2(Box::new(ExpectQm2 {
+        mid,
+        policy: policy.clone(),
+        spi_in,
+        ni,
+        dh,
+    }));
+    Some((state, bytes, spi_in))
+}
+
+/// Verifies the HASH payload that must come first in `msg`.
+fn check_first_hash(msg: &Decrypted, expected: &crate::crypto::HashValue) -> Option<HashVerified> {
+    let first = msg.payloads.first().filter(|p| p.ty == PayloadType::HASH)?;
+    verify_hash(expected, &first.body)
+}
+
+/// Answers QM1 as responder: QM2.
+pub(crate) fn respond(
+    ctx: &mut QuickCtx<'_>,
+    mid: u32,
+    msg: &Decrypted,
+    check: ProposalCheck,
+) -> QuickStep {
+    let prf = ctx.session.keys.prf();
+    let a = ctx.session.keys.keys().skeyid_a.clone();
+    if check_first_hash(msg, &hash1(prf, &a, mid, msg.after_first())).is_none() {
+        return QuickStep::Drop(QuickState::Done);
+    }
+    ctx.session.accept(mid, msg);
+    let (Some(sa), Some(ni)) = (msg.find(PayloadType::SA), msg.find(PayloadType::NONCE)) else {
+        return QuickStep::Fail(FailureReason::Protocol("QM1 without SA or nonce".into()));
+    };
+    let Some(offers) = proposals::parse_phase2_offers(&sa.body) else {
+        return QuickStep::Fail(FailureReason::Protocol(
+            "QM1 SA payload did not parse".into(),
+        ));
+    };
+    let Some((ci, cr)) = selectors(msg) else {
+        return QuickStep::Fail(FailureReason::Protocol(
+            "QM1 proxy identities did not parse".into(),
+        ));
+    };
+    // From our side: IDcr is ours, IDci the peer's.
+    let Some(policy) = ctx
+        .peer
+        .children
+        .iter()
+        .find(|c| c.matches(cr.as_ref(), ci.as_ref()))
+        .cloned()
+    else {
+        let show =
+            |t: &Option<TrafficSelector>| t.map_or_else(|| "host".to_owned(), |t| t.to_string());
+        return QuickStep::Fail(FailureReason::NoProposalChosenDetail(format!(
+            "no sainfo for proxy identities {} <-> {}",
+            show(&ci),
+            show(&cr)
+        )));
+    };
+    let choice = match select_phase2(&offers, &policy, check) {
+        Ok(c) => c,
+        Err(m) => return QuickStep::Fail(FailureReason::NoProposalChosen(m)),
+    };
+    let peer_ke = msg.find(PayloadType::KEY_EXCHANGE);
+    let (dh, gxy) = match (choice.pfs_group, peer_ke) {
+        (Some(g), Some(ke)) => {
+            let Ok(dh) = g.generate(&mut &mut *ctx.rng, None) else {
+                return QuickStep::Fail(FailureReason::Protocol("DH generation failed".into()));
+            };
+            match dh.compute_shared(&ke.body) {
+                Ok(gxy) => (Some(dh), Some(gxy)),
+                Err(e) => {
+                    return QuickStep::Fail(FailureReason::Protocol(format!(
+                        "peer's PFS public value refused: {e}"
+                    )));
+                }
+            }
+        }
+        (Some(g), None) => {
+            return QuickStep::Fail(FailureReason::Protocol(format!(
+                "PFS group {} proposed without a KE payload",
+                g.id()
+            )));
+        }
+        (None, _) => (None, None),
+    };
+    let spi_in = ctx.spi();
+    let nr = ctx.nonce();
+    let mut rest = vec![
+        proposals::phase2_reply(&choice, &policy, spi_in),
+        Payload::new(PayloadType::NONCE, nr.clone()),
+    ];
+    if let Some(dh) = &dh {
+        rest.push(Payload::new(
+            PayloadType::KEY_EXCHANGE,
+            dh.public_value().to_vec(),
+        ));
+    }
+    if let (Some(ci), Some(cr)) = (&ci, &cr) {
+        rest.push(selector_payload(ci));
+        rest.push(selector_payload(cr));
+    }
+    if choice.notify_lifetime {
+        rest.push(proposals::responder_lifetime(spi_in, &choice.lifetime));
+    }
+    let inbound = split_keys(ctx, &choice.transform, gxy.as_ref(), spi_in, &ni.body, &nr);
+    let outbound = split_keys(
+        ctx,
+        &choice.transform,
+        gxy.as_ref(),
+        choice.offer.spi,
+        &ni.body,
+        &nr,
+    );
+    let (Some(inbound), Some(outbound)) = (inbound, outbound) else {
+        return QuickStep::Fail(FailureReason::Protocol("KEYMAT derivation failed".into()));
+    };
+    let ni_b = ni.body.clone();
+    let Some(bytes) = ctx.seal_with_hash(mid, rest, |after| {
+        hash2(prf, &a, mid, &ni_b, after).as_bytes().to_vec()
+    }) else {
+        return QuickStep::Fail(FailureReason::Protocol("could not encrypt QM2".into()));
+    };
+    let child = NegotiatedChildParts {
+        transform: choice.transform,
+        mode: choice.mode.0,
+        udp: choice.mode.1,
+        inbound,
+        outbound,
+        local_ts: cr,
+        remote_ts: ci,
+        lifetime: choice.lifetime,
+        pfs_group: choice.pfs_group,
+        policy,
+    };
+    QuickStep::Next {
+        next: QuickState::ExpectQm3(Box::new(ExpectQm3 {
+            mid,
+            ni: ni_b,
+            nr,
+            child,
+        })),
+        reply: Some(bytes),
+        expect_reply: true,
+        child: None,
+    }
+}
+
+impl QuickState {
+    /// Handles the next message of this Quick Mode.
+    pub(crate) fn handle(self, ctx: &mut QuickCtx<'_>, msg: &Decrypted) -> QuickStep {
+        match self {
+            Self::ExpectQm2(s) => s.handle(ctx, msg),
+            Self::ExpectQm3(s) => s.handle(ctx, msg),
+            Self::Done => QuickStep::Drop(Self::Done),
+        }
+    }
+}
+
+impl ExpectQm2 {
+    fn handle(self: Box<Self>, ctx: &mut QuickCtx<'_>, msg: &Decrypted) -> QuickStep {
+        let prf = ctx.session.keys.prf();
+        let a = ctx.session.keys.keys().skeyid_a.clone();
+        let mid = self.mid;
+        let Some(verified) =
+            check_first_hash(msg, &hash2(prf, &a, mid, &self.ni, msg.after_first()))
+        else {
+            return QuickStep::Drop(QuickState::ExpectQm2(self));
+        };
+        ctx.session.accept(mid, msg);
+        let (Some(sa), Some(nr)) = (msg.find(PayloadType::SA), msg.find(PayloadType::NONCE)) else {
+            return QuickStep::Fail(FailureReason::Protocol("QM2 without SA or nonce".into()));
+        };
+        let Some(offer) =
+            proposals::parse_phase2_offers(&sa.body).and_then(|o| o.into_iter().next())
+        else {
+            return QuickStep::Fail(FailureReason::Protocol(
+                "QM2 SA payload did not parse".into(),
+            ));
+        };
+        // The responder must return one of our transforms; any lifetime it
+        // echoes is ours, a shorter one arrives in RESPONDER-LIFETIME.
+        let choice = match select_phase2(&[offer], &self.policy, ProposalCheck::Obey) {
+            Ok(c) => c,
+            Err(m) => {
+                return QuickStep::Fail(FailureReason::Protocol(format!(
+                    "responder chose a transform we did not offer: {m}"
+                )));
+            }
+        };
+        if choice.pfs_group != self.policy.pfs_group {
+            return QuickStep::Fail(FailureReason::Protocol(
+                "responder changed the PFS group".into(),
+            ));
+        }
+        let mut lifetime = self.policy.lifetime;
+        for n in msg.all(PayloadType::NOTIFICATION) {
+            if let Some(l) = proposals::parse_responder_lifetime(&n.body) {
+                lifetime = merge_shorter(lifetime, l);
+            }
+        }
+        let gxy = match (&self.dh, msg.find(PayloadType::KEY_EXCHANGE)) {
+            (Some(dh), Some(ke)) => match dh.compute_shared(&ke.body) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    return QuickStep::Fail(FailureReason::Protocol(format!(
+                        "peer's PFS public value refused: {e}"
+                    )));
+                }
+            },
+            (Some(_), None) => {
+                return QuickStep::Fail(FailureReason::Protocol(
+                    "QM2 without the PFS KE payload".into(),
+                ));
+            }
+            (None, _) => None,
+        };
+        let inbound = split_keys(
+            ctx,
+            &choice.transform,
+            gxy.as_ref(),
+            self.spi_in,
+            &self.ni,
+            &nr.body,
+        );
+        let outbound = split_keys(
+            ctx,
+            &choice.transform,
+            gxy.as_ref(),
+            offer.spi,
+            &self.ni,
+            &nr.body,
+        );
+        let (Some(inbound), Some(outbound)) = (inbound, outbound) else {
+            return QuickStep::Fail(FailureReason::Protocol("KEYMAT derivation failed".into()));
+        };
+        let h3 = hash3(prf, &a, mid, &self.ni, &nr.body);
+        let header = ctx.header(mid);
+        let Some(bytes) = ctx.session.seal(
+            header,
+            &[Payload::new(PayloadType::HASH, h3.as_bytes().to_vec())],
+        ) else {
+            return QuickStep::Fail(FailureReason::Protocol("could not encrypt QM3".into()));
+        };
+        let child = NegotiatedChild {
+            transform: choice.transform,
+            mode: choice.mode.0,
+            udp: choice.mode.1,
+            inbound,
+            outbound,
+            local_ts: self.policy.local,
+            remote_ts: self.policy.remote,
+            lifetime,
+            pfs_group: choice.pfs_group,
+            policy: self.policy,
+            _verified: verified,
+        };
+        QuickStep::Next {
+            next: QuickState::Done,
+            reply: Some(bytes),
+            expect_reply: false,
+            child: Some(Box::new(child)),
+        }
+    }
+}
+
+impl ExpectQm3 {
+    fn handle(self: Box<Self>, ctx: &mut QuickCtx<'_>, msg: &Decrypted) -> QuickStep {
+        let prf = ctx.session.keys.prf();
+        let a = ctx.session.keys.keys().skeyid_a.clone();
+        let Some(verified) = check_first_hash(msg, &hash3(prf, &a, self.mid, &self.ni, &self.nr))
+        else {
+            return QuickStep::Drop(QuickState::ExpectQm3(self));
+        };
+        ctx.session.accept(self.mid, msg);
+        QuickStep::Next {
+            next: QuickState::Done,
+            reply: None,
+            expect_reply: false,
+            child: Some(Box::new(self.child.finish(verified))),
+        }
+    }
+}
+
+/// The shorter of each lifetime kind (RFC 2407 §4.6.3.1).
+fn merge_shorter(ours: Lifetime, theirs: Lifetime) -> Lifetime {
+    let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Lifetime {
+        seconds: min(ours.seconds, theirs.seconds),
+        kilobytes: min(ours.kilobytes, theirs.kilobytes),
+    }
+}

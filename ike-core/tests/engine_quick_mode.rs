@@ -1,0 +1,334 @@
+//! Main Mode + Quick Mode between two in-process endpoints: keys, proposals,
+//! proposal_check, PFS, proxy identities, several Quick Modes, faults.
+
+mod sim;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ike_core::config::{EncapsulationMode, Lifetime, TrafficSelector};
+use ike_core::crypto::DhGroup;
+use ike_core::endpoint::{ChildSa, Event, Phase};
+use ike_core::policy::ProposalCheck;
+use sim::Pair;
+use sim::fixtures::{
+    A, B, children, failures, pair_with, peer, phase1_up, pix_child, pix_pair, pix_phase1,
+};
+
+fn start(p: &mut Pair, child: ike_core::config::ChildPolicy) {
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+}
+
+fn one_child_each(p: &Pair) -> bool {
+    !children(&p.a.events).is_empty() && !children(&p.b.events).is_empty()
+}
+
+/// The two sides' views of one pair agree: SPIs and keys cross over.
+fn assert_mirrored(a: &ChildSa, b: &ChildSa) {
+    assert_eq!(a.outbound.spi, b.inbound.spi);
+    assert_eq!(a.inbound.spi, b.outbound.spi);
+    assert_eq!(*a.outbound.encryption, *b.inbound.encryption);
+    assert_eq!(*a.outbound.integrity, *b.inbound.integrity);
+    assert_eq!(*a.inbound.encryption, *b.outbound.encryption);
+    assert_eq!(*a.inbound.integrity, *b.outbound.integrity);
+    assert_ne!(
+        *a.inbound.encryption, *a.outbound.encryption,
+        "each direction has its own KEYMAT"
+    );
+    assert_eq!(a.transform, b.transform);
+    assert_eq!(a.mode, b.mode);
+    assert_eq!(a.lifetime, b.lifetime);
+    assert_eq!(a.local_ts, b.remote_ts);
+    assert_eq!(a.remote_ts, b.local_ts);
+}
+
+#[test]
+fn pix_main_mode_and_quick_mode() {
+    let mut p = pix_pair(1);
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    assert!(phase1_up(&p.a.events) && phase1_up(&p.b.events));
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_mirrored(a[0], b[0]);
+    assert_eq!(a[0].transform, pix_child().esp[0]);
+    assert_eq!(a[0].inbound.encryption.len(), 32, "AES-256 key");
+    assert_eq!(a[0].inbound.integrity.len(), 20, "HMAC-SHA1 key");
+    assert_eq!(a[0].lifetime, Lifetime::seconds(3600));
+    assert_eq!(a[0].mode, EncapsulationMode::Tunnel);
+    assert!(a[0].initiator && !b[0].initiator);
+    // 6 Main Mode + 3 Quick Mode messages.
+    assert_eq!(p.a.sent.len() + p.b.sent.len(), 9);
+}
+
+#[test]
+fn pfs_with_each_group() {
+    for (i, group) in [
+        DhGroup::Modp1024,
+        DhGroup::Modp1536,
+        DhGroup::Modp2048,
+        DhGroup::Ecp256,
+        DhGroup::Curve25519,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut child = pix_child();
+        child.pfs_group = Some(group);
+        let mut p = pair_with(
+            peer(B, vec![pix_phase1()], vec![child.clone()]),
+            peer(A, vec![pix_phase1()], vec![child.clone()]),
+            20 + i as u64,
+        );
+        start(&mut p, child);
+        assert!(
+            p.drive_until(Duration::from_secs(5), one_child_each),
+            "{group:?}: {:?}",
+            failures(&p.b.events)
+        );
+        let (a, b) = (children(&p.a.events), children(&p.b.events));
+        assert_eq!(a[0].pfs_group, Some(group));
+        assert_mirrored(a[0], b[0]);
+    }
+}
+
+#[test]
+fn pfs_mismatch_is_refused_and_named() {
+    let mut offered = pix_child();
+    offered.pfs_group = Some(DhGroup::Modp1024);
+    let mut required = pix_child();
+    required.pfs_group = Some(DhGroup::Modp1536);
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![offered.clone()]),
+        peer(A, vec![pix_phase1()], vec![required]),
+        3,
+    );
+    start(&mut p, offered);
+    p.drive_for(Duration::from_secs(120));
+    assert!(children(&p.a.events).is_empty() && children(&p.b.events).is_empty());
+    assert_eq!(
+        failures(&p.b.events),
+        ["no proposal chosen: peer offered PFS group 2, policy requires 5 (proposal_check strict)"]
+    );
+    // The initiator hears an authenticated NO-PROPOSAL-CHOSEN at once.
+    assert_eq!(
+        failures(&p.a.events),
+        ["peer sent notify NO-PROPOSAL-CHOSEN"]
+    );
+    assert!(p.elapsed() < Duration::from_secs(120));
+}
+
+#[test]
+fn esp_transform_mismatch_is_named() {
+    let mut offered = pix_child();
+    offered.esp[0].key_bits = Some(128);
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![offered.clone()]),
+        peer(A, vec![pix_phase1()], vec![pix_child()]),
+        4,
+    );
+    start(&mut p, offered);
+    p.drive_for(Duration::from_secs(60));
+    assert_eq!(
+        failures(&p.b.events),
+        [
+            "no proposal chosen: peer offered key length 128 bits, policy requires 256 bits (proposal_check strict)"
+        ]
+    );
+}
+
+/// Initiator offers 7200 s; responder is configured for 3600 s.
+fn lifetime_case(check: ProposalCheck) -> Pair {
+    let mut offered = pix_child();
+    offered.lifetime = Lifetime::seconds(7200);
+    let mut b = peer(A, vec![pix_phase1()], vec![pix_child()]);
+    b.proposal_check = check;
+    let mut p = pair_with(peer(B, vec![pix_phase1()], vec![offered.clone()]), b, 5);
+    start(&mut p, offered);
+    p.drive_until(Duration::from_secs(30), one_child_each);
+    p
+}
+
+#[test]
+fn lifetime_mismatch_under_each_proposal_check_mode() {
+    let p = lifetime_case(ProposalCheck::Obey);
+    assert_eq!(children(&p.a.events)[0].lifetime, Lifetime::seconds(7200));
+    assert_eq!(children(&p.b.events)[0].lifetime, Lifetime::seconds(7200));
+
+    let p = lifetime_case(ProposalCheck::Claim);
+    // The responder holds to 3600 s and says so with RESPONDER-LIFETIME.
+    assert_eq!(children(&p.a.events)[0].lifetime, Lifetime::seconds(3600));
+    assert_eq!(children(&p.b.events)[0].lifetime, Lifetime::seconds(3600));
+
+    for (check, name) in [
+        (ProposalCheck::Strict, "strict"),
+        (ProposalCheck::Exact, "exact"),
+    ] {
+        let p = lifetime_case(check);
+        assert!(children(&p.a.events).is_empty() && children(&p.b.events).is_empty());
+        let relation = if check == ProposalCheck::Strict {
+            "at most "
+        } else {
+            ""
+        };
+        assert_eq!(
+            failures(&p.b.events),
+            [format!(
+                "no proposal chosen: peer offered lifetime 7200 s, policy requires {relation}3600 s (proposal_check {name})"
+            )]
+        );
+    }
+    // Shorter offers are fine for all but exact.
+    let mut offered = pix_child();
+    offered.lifetime = Lifetime::seconds(600);
+    for check in [
+        ProposalCheck::Obey,
+        ProposalCheck::Strict,
+        ProposalCheck::Claim,
+        ProposalCheck::Exact,
+    ] {
+        let mut b = peer(A, vec![pix_phase1()], vec![pix_child()]);
+        b.proposal_check = check;
+        let mut p = pair_with(peer(B, vec![pix_phase1()], vec![offered.clone()]), b, 6);
+        start(&mut p, offered.clone());
+        let up = p.drive_until(Duration::from_secs(30), one_child_each);
+        assert_eq!(up, check != ProposalCheck::Exact, "{check:?}");
+    }
+}
+
+fn subnet(s: &str, prefix: u8) -> TrafficSelector {
+    TrafficSelector::subnet(s.parse::<IpAddr>().unwrap(), prefix)
+}
+
+#[test]
+fn proxy_identities_and_several_quick_modes_per_isakmp_sa() {
+    let mut web = pix_child();
+    web.local = Some(subnet("10.1.0.0", 16));
+    web.remote = Some(subnet("10.2.0.0", 16));
+    let mut dns = web.clone();
+    dns.local = Some(TrafficSelector {
+        protocol: 17,
+        port: 53,
+        ..subnet("10.1.0.0", 24)
+    });
+    dns.remote = Some(TrafficSelector::host("10.2.0.53".parse().unwrap()));
+    dns.mode = EncapsulationMode::Transport;
+    // The responder's sainfo entries are the same selectors seen from its side.
+    let flip = |c: &ike_core::config::ChildPolicy| {
+        let mut c = c.clone();
+        core::mem::swap(&mut c.local, &mut c.remote);
+        c
+    };
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![web.clone(), dns.clone()]),
+        peer(A, vec![pix_phase1()], vec![flip(&web), flip(&dns)]),
+        7,
+    );
+    start(&mut p, web.clone());
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, p.b.addr, dns.clone())
+        .unwrap();
+    assert!(
+        p.drive_until(Duration::from_secs(10), |p| children(&p.b.events).len()
+            == 2
+            && children(&p.a.events).len() == 2)
+    );
+    let count_p1 =
+        p.a.events
+            .iter()
+            .filter(|e| matches!(e, Event::Phase1Up { .. }))
+            .count();
+    assert_eq!(count_p1, 1, "both Quick Modes ran under one ISAKMP SA");
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    for ca in &a {
+        let cb = b
+            .iter()
+            .find(|cb| cb.inbound.spi == ca.outbound.spi)
+            .expect("matching pair");
+        assert_mirrored(ca, cb);
+    }
+    let dns_a = a
+        .iter()
+        .find(|c| c.mode == EncapsulationMode::Transport)
+        .unwrap();
+    assert_eq!(dns_a.local_ts, dns.local);
+    assert_eq!(dns_a.remote_ts, dns.remote);
+    assert_eq!(dns_a.local_ts.unwrap().port, 53);
+}
+
+#[test]
+fn unknown_proxy_identities_are_refused() {
+    let mut web = pix_child();
+    web.local = Some(subnet("10.1.0.0", 16));
+    web.remote = Some(subnet("10.9.0.0", 16));
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![web.clone()]),
+        peer(A, vec![pix_phase1()], vec![]),
+        8,
+    );
+    start(&mut p, web);
+    p.drive_for(Duration::from_secs(30));
+    let f = failures(&p.b.events);
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].contains("no sainfo for proxy identities 10.1.0.0/16[any] <-> 10.9.0.0/16[any]"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn completes_under_loss_duplication_and_reordering() {
+    let mut completed = 0;
+    for seed in 100..110 {
+        let mut p = pix_pair(seed);
+        p.faults = sim::Faults {
+            loss: 0.3,
+            duplicate: 0.2,
+            reorder: 0.3,
+            tamper: 0.0,
+        };
+        start(&mut p, pix_child());
+        if !p.drive_until(Duration::from_secs(120), one_child_each) {
+            // Six straight losses of one message can happen at 30%: then the
+            // side that gave up must say it was a timeout, nothing else.
+            let f: Vec<String> = failures(&p.a.events)
+                .into_iter()
+                .chain(failures(&p.b.events))
+                .collect();
+            assert!(
+                !f.is_empty()
+                    && f.iter()
+                        .all(|r| r.contains("did not answer") || r.contains("did not complete")),
+                "seed {seed}: {f:?}"
+            );
+            continue;
+        }
+        completed += 1;
+        // Let stragglers settle: still exactly one pair each, keys agree.
+        p.advance(Duration::from_secs(70));
+        let (a, b) = (children(&p.a.events), children(&p.b.events));
+        assert_eq!((a.len(), b.len()), (1, 1), "seed {seed}");
+        assert_mirrored(a[0], b[0]);
+        let phase2_failed = |e: &Event| {
+            matches!(
+                e,
+                Event::NegotiationFailed {
+                    phase: Phase::Two,
+                    ..
+                }
+            )
+        };
+        assert!(
+            !p.a.events.iter().chain(&p.b.events).any(phase2_failed),
+            "seed {seed}: {:?} {:?}",
+            failures(&p.a.events),
+            failures(&p.b.events)
+        );
+    }
+    assert!(
+        completed >= 8,
+        "only {completed} of 10 lossy runs completed"
+    );
+}
