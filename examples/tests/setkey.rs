@@ -122,7 +122,10 @@ fn seed_transport_configuration() {
         && r.tunnel.is_none()));
     assert_eq!(m[7].policy().unwrap().dir, PolicyDir::Inbound);
     // Lines are named, and the decoded text never shows keys.
-    assert!(text.contains("seed001-transport.conf:14:\nAdd satype=Ah"), "{text}");
+    assert!(
+        text.contains("seed001-transport.conf:14:\nAdd satype=Ah"),
+        "{text}"
+    );
     assert!(text.contains("KEY_AUTH 128 bits (not shown)"), "{text}");
     let decoded: String = text.lines().filter(|l| !l.contains("hex ")).collect();
     assert!(

@@ -119,6 +119,8 @@ pub enum SessionError {
 
 /// How many unrelated messages one request may skip over while waiting.
 const MAX_SKIPPED: usize = 100_000;
+/// Events kept for [`Session::next_event`]; beyond this the oldest go.
+const MAX_QUEUED: usize = 4096;
 
 /// A blocking request/reply loop over one socket. Events that are not the
 /// awaited reply are queued for [`Session::next_event`].
@@ -175,11 +177,18 @@ impl Session {
                 } if seq == tx.seq && msg_type == tx.msg_type => {
                     return Ok(result?);
                 }
-                other => self.queued.push_back(other),
+                other => self.queue(other),
             }
         }
         self.client.forget(tx.msg_type, tx.seq);
         Err(SessionError::Timeout(tx.msg_type))
+    }
+
+    fn queue(&mut self, event: Event) {
+        if self.queued.len() == MAX_QUEUED {
+            self.queued.pop_front();
+        }
+        self.queued.push_back(event);
     }
 
     /// Sends a DUMP or X_SPDDUMP and collects every record.
@@ -194,7 +203,7 @@ impl Session {
                     result?;
                     return Ok(records);
                 }
-                other => self.queued.push_back(other),
+                other => self.queue(other),
             }
         }
         self.client.forget(tx.msg_type, tx.seq);

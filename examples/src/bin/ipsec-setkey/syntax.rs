@@ -379,6 +379,27 @@ impl Parser {
         Ok((t.line, key))
     }
 
+    /// An algorithm name of `kind` and, except for compression, its key
+    /// (length-checked).
+    fn algorithm(&mut self, kind: AlgKind) -> Result<(u8, Option<Key>), SyntaxError> {
+        let name = self.next(match kind {
+            AlgKind::Encrypt => "an encryption algorithm",
+            AlgKind::Auth => "an authentication algorithm",
+            AlgKind::Compress => "a compression algorithm",
+        })?;
+        let alg = algorithms::lookup(kind, &name.text).map_err(|message| SyntaxError {
+            line: name.line,
+            message,
+        })?;
+        if kind == AlgKind::Compress {
+            return Ok((alg.id, None));
+        }
+        let (line, key) = self.key(&name.text)?;
+        alg.check_key(&key)
+            .map_err(|message| SyntaxError { line, message })?;
+        Ok((alg.id, Some(key)))
+    }
+
     fn add(&mut self) -> Result<SaSpec, SyntaxError> {
         let ((src_line, src), src_plen, src_port) = self.range("a source address")?;
         let ((dst_line, dst), dst_plen, dst_port) = self.range("a destination address")?;
@@ -433,42 +454,18 @@ impl Parser {
                     }
                 }
                 "-E" => {
-                    let name = self.next("an encryption algorithm")?;
-                    let alg = algorithms::lookup(AlgKind::Encrypt, &name.text).map_err(|m| {
-                        SyntaxError {
-                            line: name.line,
-                            message: m,
-                        }
-                    })?;
-                    let (line, key) = self.key(&name.text)?;
-                    alg.check_key(&key)
-                        .map_err(|m| SyntaxError { line, message: m })?;
-                    spec.encrypt = alg.id;
-                    spec.encrypt_key = Some(key);
+                    let (id, key) = self.algorithm(AlgKind::Encrypt)?;
+                    spec.encrypt = id;
+                    spec.encrypt_key = key;
                     saw_enc = true;
                 }
                 "-A" => {
-                    let name = self.next("an authentication algorithm")?;
-                    let alg =
-                        algorithms::lookup(AlgKind::Auth, &name.text).map_err(|m| SyntaxError {
-                            line: name.line,
-                            message: m,
-                        })?;
-                    let (line, key) = self.key(&name.text)?;
-                    alg.check_key(&key)
-                        .map_err(|m| SyntaxError { line, message: m })?;
-                    spec.auth = alg.id;
-                    spec.auth_key = Some(key);
+                    let (id, key) = self.algorithm(AlgKind::Auth)?;
+                    spec.auth = id;
+                    spec.auth_key = key;
                 }
                 "-C" => {
-                    let name = self.next("a compression algorithm")?;
-                    let alg = algorithms::lookup(AlgKind::Compress, &name.text).map_err(|m| {
-                        SyntaxError {
-                            line: name.line,
-                            message: m,
-                        }
-                    })?;
-                    spec.encrypt = alg.id;
+                    spec.encrypt = self.algorithm(AlgKind::Compress)?.0;
                     saw_enc = true;
                     if self.peek().is_some_and(|t| t.text == "-R") {
                         self.at += 1; // -R: the CPI is the SPI as given (always, here)
