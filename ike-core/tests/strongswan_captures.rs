@@ -483,9 +483,9 @@ fn raw_message_files_match_the_exchange_files() {
         assert!(!parse(&raw, file).is_encrypted(), "{file}");
         checked += 1;
     }
-    // MM1-4 of six Main Mode runs, of the multi-transform and the wrong-PSK
-    // runs; AM1-2 of three; MM1 + Informational of the refused offer.
-    assert_eq!(checked, 8 * 4 + 3 * 2 + 2);
+    // MM1-4 of six Main Mode runs and of the multi-transform, wrong-PSK and
+    // DPD runs; AM1-2 of three; MM1 + Informational of the refused offer.
+    assert_eq!(checked, 9 * 4 + 3 * 2 + 2);
 }
 
 /// The IKE lifetime on the wire: rekey_time 2h + over_time 10m (IKEv1
@@ -1185,4 +1185,88 @@ fn encrypted_messages_decode_with_the_logged_keys() {
             assert_eq!(del.spis, [spi], "{}", rec.name);
         }
     }
+}
+
+/// RFC 3706 DPD with a 1 s delay on both sides: while the tunnel is idle,
+/// each side sends R-U-THERE with its own sequence numbers (random start,
+/// counting up, §5.1) and the other side answers R-U-THERE-ACK with the same
+/// number; each is an encrypted Informational of its own (HASH | N, the
+/// HASH as logged), SPI = the cookies.
+#[test]
+fn dpd_informationals_decode() {
+    const NAME: &str = "mm-aes128-sha1-modp2048-dpd";
+    let exchange = include_str!("data/strongswan/mm-aes128-sha1-modp2048-dpd.txt");
+    let json = recording_json(NAME);
+    let logged: std::collections::HashMap<u64, Vec<u8>> = json["informationals"]
+        .as_array()
+        .expect("informationals")
+        .iter()
+        .map(|i| {
+            (
+                i["message_id"].as_u64().expect("id"),
+                hex(i["hash"].as_str().expect("hash")),
+            )
+        })
+        .collect();
+    let decrypted = decrypt_all(NAME, exchange);
+    let cookies = [
+        decrypted[0].message.header.initiator_cookie.0,
+        decrypted[0].message.header.responder_cookie.0,
+    ]
+    .concat();
+    // (sender, type, sequence) in wire order.
+    let mut dpd = Vec::new();
+    for d in &decrypted {
+        if d.message.header.exchange_type != ExchangeType::INFORMATIONAL
+            || !d.payloads.iter().any(|p| p.ty == PayloadType::NOTIFICATION)
+        {
+            continue;
+        }
+        let TypedPayload::Notification(n) = only(d, PayloadType::NOTIFICATION) else {
+            panic!("N does not decode");
+        };
+        assert_eq!(
+            (n.protocol, n.spi.as_slice()),
+            (ProtocolId::ISAKMP, cookies.as_slice())
+        );
+        let mid = u64::from(d.message.header.message_id.0);
+        assert_eq!(
+            Some(&hash_payload(d)),
+            logged.get(&mid),
+            "HASH of {mid:08x}"
+        );
+        dpd.push((
+            d.who,
+            n.notify_type,
+            n.dpd_sequence().expect("sequence number"),
+        ));
+    }
+    for (asker, answerer) in [('I', 'R'), ('R', 'I')] {
+        let asked: Vec<u32> = dpd
+            .iter()
+            .filter(|(who, ty, _)| *who == asker && *ty == NotifyType::R_U_THERE)
+            .map(|d| d.2)
+            .collect();
+        let acked: Vec<u32> = dpd
+            .iter()
+            .filter(|(who, ty, _)| *who == answerer && *ty == NotifyType::R_U_THERE_ACK)
+            .map(|d| d.2)
+            .collect();
+        assert!(
+            asked.len() >= 2,
+            "{asker} sent R-U-THERE at least twice: {dpd:?}"
+        );
+        assert!(
+            asked.windows(2).all(|w| w[1] == w[0] + 1),
+            "{asker}: {asked:?}"
+        );
+        assert_eq!(
+            asked, acked,
+            "{answerer} acknowledges every R-U-THERE of {asker}"
+        );
+    }
+    assert!(
+        dpd.iter()
+            .all(|d| matches!(d.1, NotifyType::R_U_THERE | NotifyType::R_U_THERE_ACK))
+    );
 }

@@ -16,7 +16,8 @@ PSK=${RECORD_PSK:-ipsec-rs interop psk}
 
 # name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator
 # overrides, `;`-separated: ike=, esp=, psk= (what the initiator is configured
-# with when it differs from the responder) and expect=fail | what it shows
+# with when it differs from the responder), expect=fail, dpd=DELAY (both
+# sides) and idle=SECONDS (wait before the teardown) | what it shows
 SCENARIOS=(
     "mm-aes128-sha1-modp2048|main|aes128-sha1-modp2048|aes128-sha1||Main Mode, AES-128/SHA-1/MODP-2048, no PFS"
     "mm-aes256-sha256-modp2048-pfs|main|aes256-sha256-modp2048|aes256-sha256-modp2048||Main Mode, AES-256/SHA-256, PFS with MODP-2048"
@@ -29,6 +30,7 @@ SCENARIOS=(
     "am-3des-sha1-modp1536|aggressive|3des-sha1-modp1536|3des-sha1||Aggressive Mode, 3DES/SHA-1/MODP-1536, no PFS"
     "mm-multi-proposal|main|aes128-sha1-modp1024|aes128-sha1|ike=aes256-sha256-modp2048,aes128-sha1-modp1024;esp=aes256-sha256,aes128-sha1|Main Mode: the initiator offers two IKE and two ESP proposals, the responder accepts the second of each"
     "mm-wrong-psk|main|aes128-sha1-modp2048|aes128-sha1|psk=not the responder's psk;expect=fail|Main Mode with different PSKs: the responder cannot decrypt message 5"
+    "mm-aes128-sha1-modp2048-dpd|main|aes128-sha1-modp2048|aes128-sha1|dpd=1s;idle=3|Main Mode with RFC 3706 DPD every second on both sides: R-U-THERE / R-U-THERE-ACK Informationals while idle"
     "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|ike=aes128-sha1-modp1024;expect=fail|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
 )
 
@@ -45,7 +47,7 @@ strongswan_version=$("$INTEROP_CHARON" --version 2>&1 | awk '/strongSwan/ {print
 # record_one LINE: one scenario, in a subshell so its EXIT trap cleans up.
 record_one() (
     IFS='|' read -r name mode ike esp overrides summary <<<"$1"
-    local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv
+    local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv dpd=0s idle=0
     local -a extra_json=()
     IFS=';' read -r -a kvs <<<"$overrides"
     for kv in "${kvs[@]}"; do
@@ -54,6 +56,8 @@ record_one() (
             esp=*) esp_i=${kv#esp=}; extra_json+=("\"esp_proposal_initiator\": \"$esp_i\",") ;;
             psk=*) psk_i=${kv#psk=}; extra_json+=("\"psk_initiator\": \"$psk_i\",") ;;
             expect=fail) expect_failure=true ;;
+            dpd=*) dpd=${kv#dpd=}; extra_json+=("\"dpd_delay\": \"$dpd\",") ;;
+            idle=*) idle=${kv#idle=}; extra_json+=("\"idle_before_teardown_s\": $idle,") ;;
             *) interop_die "$name: bad override '$kv'" ;;
         esac
     done
@@ -70,11 +74,11 @@ record_one() (
     fi
     interop_swanctl_conf "$si/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_A" remote="$INTEROP_ADDR_B" local_id="$id_i" remote_id="$id_r" \
-        psk="$psk_i" proposals="$ike_i" esp_proposals="$esp_i" \
+        psk="$psk_i" proposals="$ike_i" esp_proposals="$esp_i" dpd_delay="$dpd" \
         local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B"
     interop_swanctl_conf "$sr/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$id_r" remote_id="$id_i" \
-        psk="$PSK" proposals="$ike" esp_proposals="$esp" \
+        psk="$PSK" proposals="$ike" esp_proposals="$esp" dpd_delay="$dpd" \
         local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A"
 
     interop_capture_start "$ns_i" "$INTEROP_RUN/capture.pcap"
@@ -98,6 +102,7 @@ for i in range(2):
     s.sendto(b'ipsec-rs interop %d' % i, ('$INTEROP_INNER_B', 9))
 "
         sleep 0.5
+        sleep "$idle"
         interop_swanctl "$si" --terminate --ike c --timeout 10 >"$INTEROP_RUN/terminate.log" 2>&1 ||
             interop_log "$name: terminate reported an error"
         sleep 0.3
