@@ -64,3 +64,41 @@ impl Body for Address {
         sockaddr::write(w, &self.addr);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Extension, Message, MessageType, SaType};
+
+    fn emitted(a: Address) -> Vec<u8> {
+        let m = Message::new(MessageType::Add, SaType::Esp).with(Extension::AddressSrc(a));
+        m.to_bytes().unwrap()[16..].to_vec()
+    }
+
+    #[test]
+    fn ipv4_sockaddr_in_without_sin_len() {
+        // suite/053: 10.0.0.1 port 500, UDP: family is host order, port network order.
+        let want = [
+            0x03, 0x00, 0x05, 0x00, 0x11, 0x20, 0x00, 0x00, 0x02, 0x00, 0x01, 0xf4, 0x0a, 0x00,
+            0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let a = Address::selector("10.0.0.1".parse().unwrap(), 32, 500, 17);
+        assert_eq!(emitted(a), want);
+        assert_eq!(Address::parse(&mut Reader::new(&want[4..])).unwrap(), a);
+    }
+
+    #[test]
+    fn ipv6_sockaddr_in6_is_padded_to_40() {
+        // suite/021: fd00::1, any protocol, /128.
+        let a = Address::host("fd00::1".parse().unwrap());
+        let bytes = emitted(a);
+        assert_eq!(bytes.len(), 40);
+        assert_eq!(
+            &bytes[..12],
+            &[0x05, 0, 0x05, 0, 0xff, 0x80, 0, 0, 0x0a, 0, 0, 0]
+        );
+        assert_eq!(bytes[16], 0xfd);
+        assert_eq!(bytes[31], 0x01);
+        assert_eq!(Address::parse(&mut Reader::new(&bytes[4..])).unwrap(), a);
+    }
+}

@@ -78,3 +78,29 @@ impl Body for Key {
         w.bytes(&self.data);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_lengths_only_and_eq_compares_bytes() {
+        let key = Key::new(&[0xa0; 20]).unwrap();
+        assert_eq!(format!("{key:?}"), "Key { bits: 160, len: 20 }");
+        assert_eq!(key, Key::new(&[0xa0; 20]).unwrap());
+        assert_ne!(key, Key::new(&[0xa1; 20]).unwrap());
+        assert_ne!(key, Key::new(&[0xa0; 16]).unwrap());
+    }
+
+    #[test]
+    fn bits_decide_how_many_bytes_are_key() {
+        // 12 bits of key: two bytes, the rest of the extension is padding.
+        let body = [12, 0, 0, 0, 0xab, 0xc0, 0, 0, 0, 0, 0, 0];
+        let key = Key::parse(&mut Reader::new(&body)).unwrap();
+        assert_eq!((key.bits(), key.as_bytes()), (12, &[0xab, 0xc0][..]));
+        assert!(
+            Key::new(&vec![0; 8192]).is_err(),
+            "65536 bits do not fit u16"
+        );
+    }
+}

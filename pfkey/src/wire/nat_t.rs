@@ -48,3 +48,17 @@ impl Body for NatTPort {
         w.u16_ne(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_is_network_order() {
+        // suite/019-send-ADD: X_NAT_T_SPORT 4500 = 0x1194.
+        let port = NatTPort::parse(&mut Reader::new(&[0x11, 0x94, 0, 0])).unwrap();
+        assert_eq!(port.port, 4500);
+        let t = NatTType::parse(&mut Reader::new(&[2, 0, 0, 0])).unwrap();
+        assert_eq!(t.encap_type, crate::wire::constants::UDP_ENCAP_ESPINUDP);
+    }
+}

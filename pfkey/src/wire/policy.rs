@@ -139,3 +139,42 @@ impl Body for Policy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Extension, Message, MessageType, SaType};
+
+    // suite/049: in, esp/tunnel/10.0.0.2-10.0.0.1/unique:5 (the X_POLICY extension).
+    const TUNNEL_IN: &str = "0800120002000100000000000000000030003200020300000500000000000000\
+                             020000000a0000020000000000000000020000000a0000010000000000000000";
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn request_length_counts_bytes() {
+        let bytes = hex(TUNNEL_IN);
+        let policy = Policy::parse(&mut Reader::new(&bytes[4..])).unwrap();
+        assert_eq!(policy.dir, PolicyDir::Inbound);
+        let [req] = policy.requests.as_slice() else {
+            panic!("{policy:?}")
+        };
+        assert_eq!(
+            (req.proto, req.mode, req.level),
+            (IpsecProto::Esp, IpsecMode::Tunnel, IpsecLevel::Unique)
+        );
+        assert_eq!(req.reqid, 5);
+        let (src, dst) = req.tunnel.unwrap();
+        assert_eq!(
+            (src.to_string(), dst.to_string()),
+            ("10.0.0.2:0".into(), "10.0.0.1:0".into())
+        );
+        let msg = Message::new(MessageType::SpdAdd, SaType::Unspec).with(Extension::Policy(policy));
+        assert_eq!(&msg.to_bytes().unwrap()[16..], &bytes[..]);
+    }
+}

@@ -58,3 +58,26 @@ impl Body for Sa {
         w.u32_ne(self.flags);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Extension, Message};
+
+    // suite/017-send-ADD: the SA extension of SPI 0xc002, AES-CBC + HMAC-SHA256.
+    const SA_EXT: [u8; 16] = [
+        0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0xc0, 0x02, 0x20, 0x01, 0x05, 0x0c, 0, 0, 0, 0,
+    ];
+
+    #[test]
+    fn spi_is_network_order_the_rest_host_order() {
+        let mut r = Reader::new(&SA_EXT[4..]);
+        let sa = Sa::parse(&mut r).unwrap();
+        assert_eq!(sa.spi, 0xc002);
+        assert_eq!((sa.replay, sa.state), (32, SaState::Mature));
+        assert_eq!((sa.auth, sa.encrypt, sa.flags), (5, 12, 0));
+        let msg = Message::new(crate::wire::MessageType::Add, crate::wire::SaType::Esp)
+            .with(Extension::Sa(sa));
+        assert_eq!(&msg.to_bytes().unwrap()[16..], &SA_EXT);
+    }
+}

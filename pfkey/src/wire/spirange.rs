@@ -29,3 +29,22 @@ impl Body for SpiRange {
         w.u32_ne(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_order_unlike_the_spi() {
+        // suite/013-send-GETSPI: min = max = 0xc001.
+        let body = [0, 0, 0x01, 0xc0, 0, 0, 0x01, 0xc0, 0, 0, 0, 0, 0, 0];
+        let range = SpiRange::parse(&mut Reader::new(&body[2..])).unwrap();
+        assert_eq!(
+            range,
+            SpiRange {
+                min: 0xc001,
+                max: 0xc001
+            }
+        );
+    }
+}
