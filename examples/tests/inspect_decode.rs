@@ -182,3 +182,27 @@ fn errors_say_where_parsing_stopped() {
         "{stderr}"
     );
 }
+
+#[test]
+fn undecodable_phase1_id_is_shown_raw() {
+    // Aggressive Mode message 1 with the ID type changed to IPv4 and one
+    // byte more data than an address: a public-key-encrypted ID looks like
+    // this, so it is shown as bytes, not refused.
+    let mut bytes = hex(&rows("messages.tsv")[9][3]);
+    let id_at = bytes.len() - 12;
+    assert_eq!(bytes[id_at..id_at + 4], [0, 0, 0, 12], "ID payload header");
+    bytes[id_at + 4] = 1;
+    bytes[id_at + 3] = 13;
+    bytes.push(0xee);
+    let total = bytes.len() as u32;
+    bytes[24..28].copy_from_slice(&total.to_be_bytes());
+    let out = decode(&[], &bytes);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("note: not an identity"), "{stdout}");
+    assert!(stdout.contains("body: 010000000a000301ee"), "{stdout}");
+}

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ike_core::wire::{
-    AttributeValue, ConfigAttributeType, DataAttribute, Error, Header, Identity, Message,
-    MessageBody, Payload, PayloadType, Phase1AttributeType, Phase2AttributeType, ProtocolId,
-    TypedPayload,
+    AttributeValue, ConfigAttributeType, DataAttribute, Error, ExchangeType, Header, Identity,
+    Message, MessageBody, Payload, PayloadType, Phase1AttributeType, Phase2AttributeType,
+    ProtocolId, TypedPayload,
 };
 use ipsec_examples::input::{hex_or_raw, read_source, to_hex};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -209,7 +209,29 @@ fn describe(bytes: &[u8], marker: bool) -> Result<Node, String> {
             fields.push(("next_payload", named(first.0, first.name())));
             let mut offset = Header::LEN;
             let mut list = Vec::new();
+            // RFC 2409 §5.2 / §5.3: with public-key encryption the Phase 1
+            // ID body is RSA ciphertext, so it need not parse as an identity.
+            let phase1 = matches!(
+                h.exchange_type,
+                ExchangeType::MAIN_MODE | ExchangeType::AGGRESSIVE
+            );
             for (index, p) in payloads.iter().enumerate() {
+                if phase1 && p.ty == PayloadType::IDENTIFICATION && p.decode().is_err() {
+                    list.push(Node::Object(vec![
+                        ("type", named(p.ty.0, p.ty.name())),
+                        ("offset", Node::Number(offset as u64)),
+                        ("length", Node::Number(p.wire_len() as u64)),
+                        (
+                            "note",
+                            Node::Text(
+                                "not an identity; encrypted with the peer's public key?".into(),
+                            ),
+                        ),
+                        ("body", Node::Hex(p.body.clone())),
+                    ]));
+                    offset += p.wire_len();
+                    continue;
+                }
                 list.push(describe_payload(p, offset).map_err(|e| {
                     format!(
                         "malformed {} (payload {} at offset {offset}): {}",
@@ -422,4 +444,16 @@ fn attribute(a: &DataAttribute, ty: Node, value_name: Option<&'static str>, inte
         ("format", Node::Text(format.into())),
         ("value", value),
     ])
+}
+
+/// One payload as indented text, as `decode` prints it; `exchange` uses it
+/// to show decrypted payloads.
+#[allow(
+    dead_code,
+    reason = "used by the exchange subcommand, which lands separately"
+)]
+pub(crate) fn payload_text(p: &Payload, offset: usize, indent: usize) -> Result<String, String> {
+    let mut out = String::new();
+    render(&describe_payload(p, offset).map_err(at)?, indent, &mut out);
+    Ok(out)
 }
