@@ -1252,10 +1252,7 @@ fn dpd_informationals_decode() {
             .filter(|(who, ty, _)| *who == answerer && *ty == NotifyType::R_U_THERE_ACK)
             .map(|d| d.2)
             .collect();
-        assert!(
-            asked.len() >= 2,
-            "{asker} sent R-U-THERE at least twice: {dpd:?}"
-        );
+        assert!(!asked.is_empty(), "{asker} sent R-U-THERE: {dpd:?}");
         assert!(
             asked.windows(2).all(|w| w[1] == w[0] + 1),
             "{asker}: {asked:?}"

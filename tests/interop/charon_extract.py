@@ -389,6 +389,11 @@ def decrypt_esp(doc, esp):
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    try:  # cryptography >= 43 keeps 3DES among the "decrepit" ciphers
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES as triple_des
+    except ImportError:
+        triple_des = algorithms.TripleDES
+
     algs = doc["negotiated"]["esp"].split("/")
     enc = algs[0]
     integ = next((ESP_INTEG[a] for a in algs if a in ESP_INTEG), None)
@@ -407,7 +412,7 @@ def decrypt_esp(doc, esp):
             plain = AESGCM(key[:-4]).decrypt(key[-4:] + iv, pkt[16:], pkt[:8])
         else:
             block = 8 if enc == "3DES_CBC" else 16
-            algo = algorithms.TripleDES(key) if block == 8 else algorithms.AES(key)
+            algo = triple_des(key) if block == 8 else algorithms.AES(key)
             hname, icv_len = integ
             body, icv = pkt[:-icv_len], pkt[-icv_len:]
             want = hmac.new(bytes.fromhex(sa["integrity_key"]), body, hname).digest()[:icv_len]
