@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{ChildSa, ChildSaId, DownReason, Endpoint, Event, FailureReason, IkeSa, Phase};
-use crate::config::{ChildPolicy, IpsecProtocol};
+use crate::config::{ChildPolicy, IpsecProtocol, canonical};
 use crate::exchange::informational::{self, Request};
 use crate::exchange::quick_mode::{self, NegotiatedChild, QuickCtx, QuickState, QuickStep};
 use crate::exchange::{Decrypted, Phase1Session};
@@ -280,8 +280,69 @@ impl Endpoint {
         });
         self.events.push_back(Event::ChildSaUp(Box::new(event)));
         // Make-before-break: the old pair goes only once the new one is up.
-        if let Some(old) = rekey_of {
-            self.delete_child_in(sa, old, true);
+        match rekey_of {
+            Some(old) => self.delete_child_in(sa, old, true),
+            None => self.resolve_duplicate(sa, id),
+        }
+    }
+
+    /// Simultaneous initiation (both peers acquire at once) yields two pairs
+    /// for one policy, one initiated by each side. Both sides keep the pair
+    /// initiated by the lower address; the higher address deletes the one it
+    /// initiated. The rule needs no message, so it cannot deadlock.
+    fn resolve_duplicate(&mut self, sa: &mut IkeSa, new: ChildSaId) {
+        let Some(n) = sa.children.iter().find(|c| c.id == new) else {
+            return;
+        };
+        let (n_init, n_policy) = (n.initiator, n.policy.clone());
+        let same = |c: &ChildRecord| {
+            c.id != new
+                && !c.soft_fired
+                && c.initiator != n_init
+                && c.policy.local == n_policy.local
+                && c.policy.remote == n_policy.remote
+                && c.policy.mode == n_policy.mode
+        };
+        let peer_ip = canonical(sa.remote.ip());
+        let other = sa
+            .children
+            .iter()
+            .find(|c| same(c))
+            .map(|c| (None, c.id))
+            .or_else(|| {
+                self.sas
+                    .values()
+                    .filter(|s| canonical(s.remote.ip()) == peer_ip)
+                    .find_map(|s| {
+                        s.children
+                            .iter()
+                            .find(|c| same(c))
+                            .map(|c| (Some(s.handle), c.id))
+                    })
+            });
+        let Some((other_sa, other_id)) = other else {
+            return;
+        };
+        let we_are_lower = sa.local < sa.remote;
+        // The loser is the pair initiated by the higher address; delete it
+        // only if that is us.
+        let (loser_sa, loser_id) = if n_init != we_are_lower {
+            (None, new)
+        } else {
+            (other_sa, other_id)
+        };
+        let loser_is_ours = if loser_id == new { n_init } else { !n_init };
+        if !loser_is_ours {
+            return;
+        }
+        match loser_sa {
+            None => self.delete_child_in(sa, loser_id, true),
+            Some(h) => {
+                if let Some(mut o) = self.sas.remove(&h) {
+                    self.delete_child_in(&mut o, loser_id, true);
+                    self.sas.insert(h, o);
+                }
+            }
         }
     }
 
