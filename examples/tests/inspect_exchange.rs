@@ -1,0 +1,272 @@
+//! `ipsec-inspect exchange` over recorded exchanges:
+//!
+//! - the acceptance cases (RUB-NDS recordings against real responders:
+//!   Main and Aggressive Mode PSK, tampered copies, a wrong PSK, and a
+//!   public-key-encryption exchange it cannot decrypt);
+//! - every strongSwan ↔ strongSwan recording in
+//!   `ike-core/tests/data/strongswan/`, where each value the tool prints is
+//!   compared with the value charon logged (SKEYID*, Ka, the Phase 1 IV,
+//!   HASH_I/HASH_R, Quick Mode HASH(1)–(3), Informational HASH(1), ESP
+//!   encryption and integrity keys, with and without PFS);
+//! - bad invocations.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn inspect(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ipsec-inspect"))
+        .arg("exchange")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Lowercase hex digits of `text` with white space and colons removed.
+fn squash(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn assert_contains(out: &Output, name: &str, what: &str, hex: &str) {
+    assert!(
+        squash(&out.stdout).contains(&hex.to_lowercase()),
+        "{name}: output lacks {what} = {hex}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// An acceptance case's arguments followed by its file.
+fn case_args(dir: &Path, case: &Value) -> Vec<String> {
+    let mut args: Vec<String> = case["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    args.push(
+        dir.join(case["file"].as_str().unwrap())
+            .display()
+            .to_string(),
+    );
+    args
+}
+
+#[test]
+fn acceptance_cases() {
+    let dir = manifest().join("tests/data/exchanges");
+    let doc = load(&dir.join("exchanges.json"));
+    let cases = doc["cases"].as_array().unwrap();
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let out = inspect(&case_args(&dir, c));
+        let expect = c["expect_exit"].as_i64().unwrap() as i32;
+        assert_eq!(
+            out.status.code(),
+            Some(expect),
+            "{name}: stdout\n{}\nstderr\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if expect == 0 {
+            for (what, hex) in c["expect_hex"].as_object().unwrap() {
+                assert_contains(&out, name, what, hex.as_str().unwrap());
+            }
+        } else {
+            // A failure names the message and the check.
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !err.is_empty() && !err.contains("panicked"),
+                "{name}: {err}"
+            );
+        }
+    }
+    assert_eq!(cases.len(), 7);
+}
+
+#[test]
+fn tampered_quick_mode_names_the_message() {
+    let dir = manifest().join("tests/data/exchanges");
+    let doc = load(&dir.join("exchanges.json"));
+    let case = &doc["cases"][1];
+    assert_eq!(case["name"], "rubnds-mm-psk.flip-qm1");
+    let out = inspect(&case_args(&dir, case));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Message 7 is QM1; Phase 1 must still verify.
+    assert!(err.contains("message 7"), "{err}");
+    assert!(!err.contains("HASH_I") && !err.contains("HASH_R"), "{err}");
+}
+
+fn strongswan_dir() -> PathBuf {
+    manifest().join("../ike-core/tests/data/strongswan")
+}
+
+fn strongswan_recordings() -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(strongswan_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                load(&p),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_strongswan_recording_matches_charons_values() {
+    let mut checked = 0;
+    for (name, rec) in strongswan_recordings() {
+        let Some(p1) = rec.get("phase1") else {
+            continue;
+        };
+        let s = |v: &Value| v.as_str().unwrap().to_string();
+        let mut args = vec![
+            "--psk".to_string(),
+            s(&rec["config"]["psk"]),
+            "--gxy".into(),
+            s(&p1["dh_shared_secret"]),
+        ];
+        let qms = rec["quick_modes"].as_array().unwrap();
+        for qm in qms {
+            if let Some(g) = qm.get("dh_shared_secret") {
+                args.extend(["--pfs-gxy".to_string(), s(g)]);
+            }
+        }
+        let file = strongswan_dir().join(s(&rec["files"]["exchange"]));
+        args.push(file.display().to_string());
+        let out = inspect(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for key in [
+            "skeyid",
+            "skeyid_d",
+            "skeyid_a",
+            "skeyid_e",
+            "encryption_key",
+            "initial_iv",
+            "hash_i",
+            "hash_r",
+        ] {
+            assert_contains(&out, &name, key, &s(&p1[key]));
+        }
+        for qm in qms {
+            for key in ["hash1", "hash2", "hash3", "dh_shared_secret"] {
+                if let Some(v) = qm.get(key) {
+                    assert_contains(&out, &name, key, &s(v));
+                }
+            }
+            for sa in qm["sas"].as_array().unwrap() {
+                let spi = s(&sa["spi"]);
+                for key in ["encryption_key", "integrity_key"] {
+                    if let Some(v) = sa.get(key) {
+                        assert_contains(&out, &name, &format!("SPI {spi} {key}"), &s(v));
+                    }
+                }
+                // The SA's direction as charon logged it.
+                let arrow = match sa["direction"].as_str().unwrap() {
+                    "initiator_to_responder" => "I→R",
+                    _ => "R→I",
+                };
+                let line = format!("SA SPI {spi} ({arrow})");
+                assert!(
+                    String::from_utf8_lossy(&out.stdout).contains(&line),
+                    "{name}: no line {line}"
+                );
+            }
+        }
+        for info in rec["informationals"].as_array().unwrap() {
+            assert_contains(&out, &name, "informational HASH(1)", &s(&info["hash"]));
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} strongSwan recordings checked"
+    );
+}
+
+#[test]
+fn strongswan_failures_exit_1() {
+    for name in ["mm-wrong-psk", "mm-no-proposal-chosen"] {
+        let rec = load(&strongswan_dir().join(format!("{name}.json")));
+        let file = strongswan_dir().join(rec["files"]["exchange"].as_str().unwrap());
+        let args = vec![
+            "--psk".to_string(),
+            rec["config"]["psk"].as_str().unwrap().to_string(),
+            "--gxy".into(),
+            "01".into(),
+            file.display().to_string(),
+        ];
+        let out = inspect(&args);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn pfs_without_its_secret_is_reported() {
+    let rec = load(&strongswan_dir().join("mm-aes256-sha256-modp2048-pfs.json"));
+    let file = strongswan_dir().join(rec["files"]["exchange"].as_str().unwrap());
+    let args = vec![
+        "--psk".to_string(),
+        rec["config"]["psk"].as_str().unwrap().to_string(),
+        "--gxy".into(),
+        rec["phase1"]["dh_shared_secret"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        file.display().to_string(),
+    ];
+    let out = inspect(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pfs-gxy"));
+}
+
+#[test]
+fn bad_inputs_are_errors_not_crashes() {
+    let dir = std::env::temp_dir().join(format!("inspect-exchange-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, body) in ["", "X 00\n", "I 0g\n", "I 00\n", "# only a comment\n"]
+        .iter()
+        .enumerate()
+    {
+        let f = dir.join(format!("bad{i}.txt"));
+        std::fs::write(&f, body).unwrap();
+        let out = inspect(&["--gxy".into(), "01".into(), f.display().to_string()]);
+        assert_eq!(out.status.code(), Some(1), "{body:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // --dh-private-i that does not match the recorded KE.
+    let file = manifest().join("tests/data/exchanges/rubnds-mm-psk.txt");
+    let out = inspect(&[
+        "--psk".into(),
+        "AAAA".into(),
+        "--dh-private-i".into(),
+        "1234567890".into(),
+        file.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dh-private-i"));
+}
