@@ -298,3 +298,54 @@ fn simultaneous_initiation_converges_on_one_pair() {
         );
     }
 }
+
+#[test]
+fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
+    let mut p1 = pix_phase1();
+    p1.lifetime = Lifetime::seconds(100);
+    let mut child = pix_child();
+    child.lifetime = Lifetime::seconds(300);
+    let mut p = pair_with(
+        peer(B, vec![p1], vec![child.clone()]),
+        peer(A, vec![p1], vec![child.clone()]),
+        10,
+    );
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+    p.advance(Duration::from_secs(260));
+    let downs =
+        p.a.events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::Phase1Down {
+                        reason: DownReason::Expired,
+                        ..
+                    }
+                )
+            })
+            .count();
+    assert!(downs >= 1);
+    assert_eq!(
+        p.a.events
+            .iter()
+            .filter(|e| matches!(e, Event::Phase1Up { .. }))
+            .count(),
+        2,
+        "a second Phase 1 for the rekey"
+    );
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    assert_eq!((a.len(), b.len()), (2, 2));
+    assert_eq!(a[1].outbound.spi, b[1].inbound.spi);
+    assert!(
+        deleted(&p.a.events).is_empty(),
+        "the old pair lives until its hard expiry"
+    );
+    assert!(
+        deleted(&p.b.events).is_empty(),
+        "no INITIAL-CONTACT on a re-established SA"
+    );
+    p.advance(Duration::from_secs(50));
+    assert_eq!(deleted(&p.a.events).len(), 1, "old pair gone at 300 s");
+}

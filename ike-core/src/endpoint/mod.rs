@@ -170,6 +170,7 @@ impl Endpoint {
             remote,
             cky_i,
             cky_r: Cookie::ZERO,
+            first_contact: false,
         };
         let (state, bytes) =
             main_mode::initiate(&mut ctx).ok_or(InitiateError::NoProposals(remote))?;
@@ -307,6 +308,7 @@ impl Endpoint {
         let Some(peer) = config.peers.get(sa.peer_index) else {
             return;
         };
+        let first_contact = peer.initial_contact && !self.has_other_sa_with(&sa);
         let mut ctx = Phase1Ctx {
             rng: &mut *self.rng,
             config: &config,
@@ -315,6 +317,7 @@ impl Endpoint {
             remote: sa.remote,
             cky_i: sa.cky_i,
             cky_r: sa.cky_r,
+            first_contact,
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
         match state.handle(&mut ctx, msg) {
@@ -380,6 +383,7 @@ impl Endpoint {
             remote,
             cky_i,
             cky_r,
+            first_contact: false,
         };
         match main_mode::respond(&mut ctx, msg) {
             Step::Next {
@@ -456,6 +460,13 @@ impl Endpoint {
             initiator: sa.role == Role::Initiator,
             cookies: (sa.cky_i.0, sa.cky_r.0),
         });
+    }
+
+    /// Whether any other SA (even an expired one still holding IPsec SAs)
+    /// exists with `sa`'s peer. `sa` itself is out of the table here.
+    fn has_other_sa_with(&self, sa: &IkeSa) -> bool {
+        let ip = canonical(sa.remote.ip());
+        self.sas.values().any(|s| canonical(s.remote.ip()) == ip)
     }
 
     /// INITIAL-CONTACT (RFC 2407 §4.6.3.3): the peer has no state from

@@ -518,8 +518,15 @@ impl Endpoint {
             }
         }
         for (id, policy) in rekeys {
-            if sa.state.established().is_some() {
+            if sa.state.established().is_some() && !sa.expired {
                 self.start_quick(now, sa, &policy, Some(id));
+            } else {
+                // The ISAKMP SA is gone: negotiate a new one for the rekey.
+                // The old pair lives until its hard expiry, so still no gap.
+                let (local, remote) = (sa.local, sa.remote);
+                if self.initiate(now, local, remote, policy).is_err() {
+                    self.fail(sa, Phase::Two, FailureReason::IkeSaGone);
+                }
             }
         }
         for id in hard {

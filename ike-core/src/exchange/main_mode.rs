@@ -37,6 +37,9 @@ pub(crate) struct Phase1Ctx<'a> {
     pub(crate) remote: SocketAddr,
     pub(crate) cky_i: Cookie,
     pub(crate) cky_r: Cookie,
+    /// Send INITIAL-CONTACT: configured, and we hold no other SA with this
+    /// peer (RFC 2407 §4.6.3.3: only on first contact).
+    pub(crate) first_contact: bool,
 }
 
 impl Phase1Ctx<'_> {
@@ -433,7 +436,7 @@ impl ExpectMm4 {
             id,
             Payload::new(PayloadType::HASH, hash_i.as_bytes().to_vec()),
         ];
-        if ctx.peer.initial_contact {
+        if ctx.first_contact {
             out.push(proposals::initial_contact(&ctx.cky_i, &ctx.cky_r));
         }
         let Some(bytes) = session.seal(ctx.header(), &out) else {
