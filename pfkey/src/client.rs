@@ -229,9 +229,17 @@ impl Client {
     /// A client whose requests carry `pid` (conventionally the process id,
     /// as racoon and setkey do; the kernel echoes it in replies).
     pub fn new(pid: u32) -> Self {
+        Self::with_first_seq(pid, 1)
+    }
+
+    /// Like [`Client::new`], numbering requests from `first_seq` (0 is
+    /// skipped). Linux broadcasts SA and policy changes to every PF_KEY
+    /// socket, so two sockets of one process must not share seq numbers or
+    /// one would take the other's broadcast reply for its own.
+    pub fn with_first_seq(pid: u32, first_seq: u32) -> Self {
         Self {
             pid,
-            next_seq: 1,
+            next_seq: first_seq.max(1),
             pending: Vec::new(),
             recent: VecDeque::with_capacity(RECENT),
             events: VecDeque::new(),

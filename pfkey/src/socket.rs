@@ -6,6 +6,7 @@
 //! No `unsafe`: `socket2` reads into an initialised buffer via `Read`.
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -133,13 +134,16 @@ pub struct Session {
 
 impl Session {
     /// Opens a socket with a 5-second read timeout; requests carry this
-    /// process's id as pid.
+    /// process's id as pid. Each session of a process numbers its requests
+    /// in its own range of 2^24 seqs (see [`Client::with_first_seq`]).
     pub fn open() -> Result<Self, SocketError> {
+        static SESSIONS: AtomicU32 = AtomicU32::new(0);
         let socket = PfKeySocket::open()?;
         socket.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let index = SESSIONS.fetch_add(1, Ordering::Relaxed) & 0xff;
         Ok(Self {
             socket,
-            client: Client::new(std::process::id()),
+            client: Client::with_first_seq(std::process::id(), (index << 24) | 1),
             queued: std::collections::VecDeque::new(),
         })
     }

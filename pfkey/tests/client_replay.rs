@@ -440,3 +440,19 @@ fn new_mapping_event() {
     assert_eq!((m.spi, m.sport, m.dport), (0x1234, 61000, 4500));
     assert_eq!(m.src.addr.ip(), v4("192.0.2.7"));
 }
+
+#[test]
+fn separate_seq_ranges_keep_two_sockets_apart() {
+    // Two clients of one process (same pid), as two PF_KEY sockets would be.
+    let mut a = Client::with_first_seq(233, 1);
+    let mut b = Client::with_first_seq(233, 1 << 24);
+    let tx_a = a.send(request::spd_flush()).unwrap();
+    let tx_b = b.send(request::spd_flush()).unwrap();
+    assert_ne!(tx_a.seq, tx_b.seq);
+    // `a` receives the kernel's broadcast of `b`'s reply: not its own.
+    a.handle_message(&tx_b.bytes);
+    assert!(matches!(a.poll_event(), Some(Event::Other(_))));
+    assert!(a.is_pending(MessageType::SpdFlush, tx_a.seq));
+    a.handle_message(&tx_a.bytes);
+    assert!(matches!(a.poll_event(), Some(Event::Reply { seq, .. }) if seq == tx_a.seq));
+}

@@ -491,3 +491,51 @@ fn soft_then_hard_expire() {
         3
     );
 }
+
+#[test]
+fn two_sockets_in_one_process_keep_their_replies_apart() {
+    let Some(mut a) = live() else { return };
+    let mut b = Session::open().unwrap();
+    a.request(request::register(SaType::Esp)).unwrap();
+    let sel = |last: u8| Address::selector(ip(&format!("127.77.4.{last}")), 32, 0, 255);
+    // Linux broadcasts every SPDADD reply to all PF_KEY sockets, so `a`
+    // sees `b`'s replies too; they must not pass for its own.
+    for n in 1..=3u8 {
+        let from_b = b
+            .request(request::spd_add(
+                sel(n),
+                sel(100 + n),
+                transport_require(PolicyDir::Outbound),
+            ))
+            .unwrap();
+        assert_eq!(
+            from_b.address_src().unwrap().addr.ip(),
+            ip(&format!("127.77.4.{n}"))
+        );
+        let from_a = a
+            .request(request::spd_add(
+                sel(200 + n),
+                sel(n),
+                transport_require(PolicyDir::Inbound),
+            ))
+            .unwrap();
+        assert_eq!(
+            from_a.address_src().unwrap().addr.ip(),
+            ip(&format!("127.77.4.{}", 200 + n))
+        );
+    }
+    // `a` saw `b`'s policies as broadcasts, not as replies.
+    let mut seen_from_b = 0;
+    while let Some(event) = a.next_event().unwrap() {
+        if let Event::Other(msg) = event
+            && msg.policy().is_some_and(|p| p.dir == PolicyDir::Outbound)
+        {
+            seen_from_b += 1;
+        }
+        if seen_from_b == 3 {
+            break;
+        }
+    }
+    assert_eq!(seen_from_b, 3);
+    clean(&mut a);
+}

@@ -173,6 +173,28 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
     Ok(statements)
 }
 
+/// An address as written in a statement: `ADDR[/PLEN][[PORT]]`.
+struct AddrRange {
+    line: usize,
+    ip: IpAddr,
+    prefix: Option<u8>,
+    port: Option<u16>,
+}
+
+impl AddrRange {
+    /// The policy selector: a missing prefix is the full length, a
+    /// missing port any.
+    fn selector(&self, proto: u8) -> Address {
+        let full = if self.ip.is_ipv4() { 32 } else { 128 };
+        Address::selector(
+            self.ip,
+            self.prefix.unwrap_or(full),
+            self.port.unwrap_or(0),
+            proto,
+        )
+    }
+}
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
@@ -248,11 +270,11 @@ impl Parser {
     }
 
     fn host(&mut self) -> Result<IpAddr, SyntaxError> {
-        let (ip, prefix, port) = self.range("an address")?;
-        if prefix.is_some() || port.is_some() {
-            return self.error_here("an SA address takes no /prefix or [port]");
+        let r = self.range("an address")?;
+        if r.prefix.is_some() || r.port.is_some() {
+            return err(r.line, "an SA address takes no /prefix or [port]");
         }
-        Ok(ip.1)
+        Ok(r.ip)
     }
 
     fn error_here<T>(&self, message: &str) -> Result<T, SyntaxError> {
@@ -264,12 +286,8 @@ impl Parser {
         err(line, message)
     }
 
-    /// `ADDR[/PLEN][[PORT]]`; returns the token line with the address.
-    #[allow(clippy::type_complexity)]
-    fn range(
-        &mut self,
-        what: &str,
-    ) -> Result<((usize, IpAddr), Option<u8>, Option<u16>), SyntaxError> {
+    /// `ADDR[/PLEN][[PORT]]`.
+    fn range(&mut self, what: &str) -> Result<AddrRange, SyntaxError> {
         let t = self.next(what)?;
         let mut text = t.text.as_str();
         let mut port = None;
@@ -304,7 +322,12 @@ impl Parser {
                 format!("prefix length {} is too long", prefix.unwrap_or(0)),
             );
         }
-        Ok(((t.line, ip), prefix, port))
+        Ok(AddrRange {
+            line: t.line,
+            ip,
+            prefix,
+            port,
+        })
     }
 
     /// `esp`, `ah`, `ipcomp` or `esp-udp` (ESP in UDP, RFC 3948).
@@ -401,14 +424,19 @@ impl Parser {
     }
 
     fn add(&mut self) -> Result<SaSpec, SyntaxError> {
-        let ((src_line, src), src_plen, src_port) = self.range("a source address")?;
-        let ((dst_line, dst), dst_plen, dst_port) = self.range("a destination address")?;
-        if src_plen.is_some() || dst_plen.is_some() {
-            return err(src_line, "an SA address takes no /prefix");
+        let src_range = self.range("a source address")?;
+        let dst_range = self.range("a destination address")?;
+        let (src, dst) = (src_range.ip, dst_range.ip);
+        let (src_port, dst_port) = (src_range.port, dst_range.port);
+        if src_range.prefix.is_some() || dst_range.prefix.is_some() {
+            return err(src_range.line, "an SA address takes no /prefix");
         }
         let (satype, udp) = self.protocol()?;
         if !udp && (src_port.is_some() || dst_port.is_some()) {
-            return err(dst_line, "an SA address takes no [port] (esp-udp does)");
+            return err(
+                dst_range.line,
+                "an SA address takes no [port] (esp-udp does)",
+            );
         }
         let spi = self.number("SPI")?;
         let mut spec = SaSpec::new(satype, spi, src, dst);
@@ -487,10 +515,10 @@ impl Parser {
     }
 
     fn selectors(&mut self) -> Result<(Address, Address), SyntaxError> {
-        let ((_, src), src_plen, src_port) = self.range("a source range")?;
-        let ((dst_line, dst), dst_plen, dst_port) = self.range("a destination range")?;
-        if src.is_ipv4() != dst.is_ipv4() {
-            return err(dst_line, "source and destination are of different families");
+        let src = self.range("a source range")?;
+        let dst = self.range("a destination range")?;
+        if src.ip.is_ipv4() != dst.ip.is_ipv4() {
+            return err(dst.line, "source and destination are of different families");
         }
         let upper =
             self.next("an upper-layer protocol (any, tcp, udp, icmp, icmp6, or a number)")?;
@@ -508,21 +536,7 @@ impl Parser {
                 )
             })?,
         };
-        let full = |ip: IpAddr| if ip.is_ipv4() { 32 } else { 128 };
-        Ok((
-            Address::selector(
-                src,
-                src_plen.unwrap_or(full(src)),
-                src_port.unwrap_or(0),
-                proto,
-            ),
-            Address::selector(
-                dst,
-                dst_plen.unwrap_or(full(dst)),
-                dst_port.unwrap_or(0),
-                proto,
-            ),
-        ))
+        Ok((src.selector(proto), dst.selector(proto)))
     }
 
     /// `-P DIR [discard|none|ipsec REQUEST…|entrust|bypass]`. The action is
