@@ -1,21 +1,35 @@
-//! A PF_KEY probe for the kernel VM harness, independent of the `pfkey`
-//! crate: it builds RFC 2367 messages by hand, so a failure here points at
-//! the guest kernel, and a failure only in `pfkey`'s live tests points at the
-//! crate. The host kernel has no PF_KEY, so these tests are ignored by a
-//! plain `cargo test`; `tests/kernel-vm/ci.sh` runs them inside the QEMU
-//! guest with `--include-ignored`.
+//! Tests against the real Linux kernel in the QEMU guest of
+//! `tests/kernel-vm/`:
+//!
+//! - `pfkey_probe_*`: a PF_KEY probe independent of the `pfkey` crate. It
+//!   builds RFC 2367 messages by hand, so a failure here points at the
+//!   guest kernel, and a failure only in `pfkey`'s live tests at the crate.
+//! - `esp_cross_*`: kernel ESP against esp-core, both ways, for every
+//!   transform they share (see `kernel_vm/esp.rs`).
+//! - `esp_recordings_*`: the kernel's ESP packets recorded by the above,
+//!   decrypted with esp-core; runs anywhere.
+//!
+//! The host kernel has no PF_KEY and no ESP states, so the guest-only tests
+//! are ignored by a plain `cargo test`; `tests/kernel-vm/ci.sh` runs them
+//! inside the guest with `--include-ignored`.
 
-#![allow(unsafe_code)] // socket(2) and recv(2): std has no PF_KEY sockets.
+#[path = "kernel_vm/esp.rs"]
+mod esp;
+#[path = "kernel_vm/sys.rs"]
+mod sys;
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-// Linux <linux/pfkeyv2.h>, <sys/socket.h>, <errno.h>.
+use esp::{CASES, Direction, ESP_CORE_SRC_PORT, Instance, Recording};
+use sys::{AF_INET, AF_INET6, EAGAIN, IPPROTO_RAW, MSG_DONTWAIT, SOCK_RAW};
+
+// Linux <linux/pfkeyv2.h>, <errno.h>.
 const PF_KEY: i32 = 15;
-const SOCK_RAW: i32 = 3;
 const PF_KEY_V2: u8 = 2;
-const MSG_DONTWAIT: i32 = 0x40;
 const SADB_FLUSH: u8 = 9;
 const SADB_DUMP: u8 = 10;
 const SADB_REGISTER: u8 = 7;
@@ -29,13 +43,7 @@ const SADB_X_EALG_AESCBC: u8 = 12;
 /// AES-CCM (14–16) and AES-GCM (18–20) ids, RFC 4309 / RFC 4106.
 const AEAD_IDS: [u8; 6] = [14, 15, 16, 18, 19, 20];
 const ENOENT: u8 = 2;
-const EAGAIN: i32 = 11;
 const EMSGSIZE: i32 = 90;
-
-unsafe extern "C" {
-    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;
-    fn recv(fd: i32, buf: *mut u8, len: usize, flags: i32) -> isize;
-}
 
 /// One `socket(PF_KEY, SOCK_RAW, PF_KEY_V2)`.
 struct KeySocket {
@@ -93,16 +101,9 @@ impl Header {
 
 impl KeySocket {
     fn open() -> io::Result<Self> {
-        // SAFETY: socket(2) takes no pointers; a non-negative result is a
-        // fresh descriptor that nothing else owns.
-        let fd = unsafe { socket(PF_KEY, SOCK_RAW, i32::from(PF_KEY_V2)) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: see above; ownership moves into the File.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys::open(PF_KEY, SOCK_RAW, i32::from(PF_KEY_V2))?;
         Ok(Self {
-            file: File::from(owned),
+            file: File::from(fd),
         })
     }
 
@@ -116,22 +117,16 @@ impl KeySocket {
     /// before write() returns, so no waiting is needed.
     fn try_recv(&mut self) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; 65536];
-        // SAFETY: buf is valid for writes of buf.len() bytes.
-        let n = unsafe {
-            recv(
-                self.file.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-                MSG_DONTWAIT,
-            )
-        };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            assert_eq!(err.raw_os_error(), Some(EAGAIN), "recv: {err}");
-            return None;
+        match sys::receive(&self.file, &mut buf, MSG_DONTWAIT) {
+            Ok(n) => {
+                buf.truncate(n);
+                Some(buf)
+            }
+            Err(err) => {
+                assert_eq!(err.raw_os_error(), Some(EAGAIN), "recv: {err}");
+                None
+            }
         }
-        buf.truncate(usize::try_from(n).unwrap());
-        Some(buf)
     }
 
     /// The reply to our request: other tests' sockets cause broadcasts
@@ -173,7 +168,7 @@ fn supported_ids(msg: &[u8], ext_type: u16) -> Option<Vec<u8>> {
 
 #[test]
 #[ignore = "needs a kernel with PF_KEY: run by tests/kernel-vm/ci.sh in a QEMU guest"]
-fn register_esp_lists_the_kernel_algorithms() {
+fn pfkey_probe_register_esp_lists_the_kernel_algorithms() {
     let mut sock = KeySocket::open().expect("socket(PF_KEY, SOCK_RAW, PF_KEY_V2)");
     let request = Header::request(SADB_REGISTER, SADB_SATYPE_ESP, 7001);
     sock.send(&request.emit()).unwrap();
@@ -197,7 +192,7 @@ fn register_esp_lists_the_kernel_algorithms() {
 
 #[test]
 #[ignore = "needs a kernel with PF_KEY: run by tests/kernel-vm/ci.sh in a QEMU guest"]
-fn a_header_without_its_length_is_refused_by_write() {
+fn pfkey_probe_a_header_without_its_length_is_refused_by_write() {
     let mut sock = KeySocket::open().expect("socket(PF_KEY, SOCK_RAW, PF_KEY_V2)");
     let mut request = Header::request(SADB_REGISTER, SADB_SATYPE_ESP, 7002);
     request.len_words = 0;
@@ -208,7 +203,7 @@ fn a_header_without_its_length_is_refused_by_write() {
 
 #[test]
 #[ignore = "needs a kernel with PF_KEY: run by tests/kernel-vm/ci.sh in a QEMU guest"]
-fn dump_of_an_empty_table_answers_enoent() {
+fn pfkey_probe_dump_of_an_empty_table_answers_enoent() {
     let mut sock = KeySocket::open().expect("socket(PF_KEY, SOCK_RAW, PF_KEY_V2)");
     let flush = Header::request(SADB_FLUSH, SADB_SATYPE_ESP, 7003);
     sock.send(&flush.emit()).unwrap();
@@ -220,4 +215,214 @@ fn dump_of_an_empty_table_answers_enoent() {
     let reply = sock.reply_to(&dump);
     assert_eq!(reply.len(), 16);
     assert_eq!(Header::parse(&reply).errno, ENOENT);
+}
+
+// --- kernel ESP <-> esp-core -------------------------------------------------
+
+/// Lets ESP run over `lo` (Linux exempts loopback from IPsec by default)
+/// and adds the case's addresses to it.
+fn prepare_loopback(instance: &Instance) -> Result<(), String> {
+    // A decapsulated IPv4 tunnel packet comes in on lo from a local
+    // address: without accept_local it is dropped as a martian.
+    for (knob, value) in [
+        ("disable_xfrm", "0"),
+        ("disable_policy", "0"),
+        ("accept_local", "1"),
+    ] {
+        let path = format!("/proc/sys/net/ipv4/conf/lo/{knob}");
+        fs::write(&path, value).map_err(|e| format!("{path}: {e}"))?;
+    }
+    for addr in [
+        instance.outer_src,
+        instance.outer_dst,
+        instance.inner_src,
+        instance.inner_dst,
+    ] {
+        let mut args = vec!["addr".to_string(), "replace".into()];
+        match addr {
+            IpAddr::V4(a) => args.push(format!("{a}/32")),
+            IpAddr::V6(a) => args.push(format!("{a}/128")),
+        }
+        args.extend(["dev".into(), "lo".into()]);
+        if addr.is_ipv6() {
+            args.push("nodad".into());
+        }
+        esp::ip(&args)?;
+    }
+    for command in instance.ip_commands() {
+        esp::ip(&command)?;
+    }
+    Ok(())
+}
+
+/// The kernel's IPsec error counters that are not zero, for failure messages.
+fn xfrm_errors() -> String {
+    let stats = fs::read_to_string("/proc/net/xfrm_stat").unwrap_or_default();
+    let nonzero: Vec<&str> = stats
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1).is_some_and(|v| v != "0"))
+        .collect();
+    format!("xfrm_stat: [{}]", nonzero.join(", "))
+}
+
+fn kernel_release() -> String {
+    fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The kernel encrypts one datagram; esp-core must decrypt what `lo` saw.
+fn kernel_to_esp_core(instance: &Instance) -> Result<Recording, String> {
+    prepare_loopback(instance)?;
+    let lo: i32 = fs::read_to_string("/sys/class/net/lo/ifindex")
+        .map_err(|e| format!("lo ifindex: {e}"))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("lo ifindex: {e}"))?;
+    let capture = sys::open_capture(lo).map_err(|e| format!("packet socket: {e}"))?;
+    sys::set_receive_timeout(&capture, 2).map_err(|e| format!("SO_RCVTIMEO: {e}"))?;
+
+    let sender = UdpSocket::bind((instance.inner_src, 0)).map_err(|e| format!("bind: {e}"))?;
+    sender
+        .send_to(&instance.payload(), (instance.inner_dst, instance.dst_port))
+        .map_err(|e| format!("send: {e}"))?;
+
+    let mut buf = vec![0u8; 65536];
+    // lo shows every packet twice (out and in) plus unrelated traffic.
+    for _ in 0..64 {
+        let n = sys::receive(&capture, &mut buf, 0)
+            .map_err(|e| format!("no ESP packet on lo ({e}); {}", xfrm_errors()))?;
+        let packet = &buf[..n];
+        if instance.is_our_esp(packet) {
+            let recording = instance.record(&kernel_release(), packet);
+            recording.check_with_esp_core()?;
+            return Ok(recording);
+        }
+    }
+    Err("no ESP packet with our SPI among 64 packets".into())
+}
+
+/// esp-core encrypts one datagram; the kernel must decrypt and deliver it.
+fn esp_core_to_kernel(instance: &Instance) -> Result<(), String> {
+    prepare_loopback(instance)?;
+    let receiver = UdpSocket::bind((instance.inner_dst, instance.dst_port))
+        .map_err(|e| format!("bind receiver: {e}"))?;
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .map_err(|e| format!("timeout: {e}"))?;
+    // NAT-T: the kernel decapsulates only on a socket marked ESPINUDP.
+    let _encap_socket = if instance.case.udp_encap() {
+        let socket =
+            UdpSocket::bind((instance.outer_dst, 4500)).map_err(|e| format!("bind 4500: {e}"))?;
+        sys::set_udp_encap_espinudp(&socket).map_err(|e| format!("UDP_ENCAP: {e}"))?;
+        Some(socket)
+    } else {
+        None
+    };
+
+    let payload = instance.payload();
+    let inner = esp::udp_packet(
+        instance.inner_src,
+        instance.inner_dst,
+        ESP_CORE_SRC_PORT,
+        instance.dst_port,
+        &payload,
+    );
+    let packet = instance.esp_core_encapsulate(&inner)?;
+    let family = if instance.outer_dst.is_ipv6() {
+        AF_INET6
+    } else {
+        AF_INET
+    };
+    // IPPROTO_RAW: we supply the IP header ourselves.
+    let raw = sys::open(family, SOCK_RAW, IPPROTO_RAW).map_err(|e| format!("raw socket: {e}"))?;
+    sys::send_to(&raw, &packet, instance.outer_dst).map_err(|e| format!("sendto: {e}"))?;
+
+    let mut buf = [0u8; 2048];
+    let (n, from) = receiver
+        .recv_from(&mut buf)
+        .map_err(|e| format!("the kernel delivered nothing ({e}); {}", xfrm_errors()))?;
+    if from != SocketAddr::new(instance.inner_src, ESP_CORE_SRC_PORT) {
+        return Err(format!("datagram from {from}"));
+    }
+    if buf[..n] != payload[..] {
+        return Err(format!("payload {:?}", String::from_utf8_lossy(&buf[..n])));
+    }
+    Ok(())
+}
+
+fn run_cases(direction: Direction, mut each: impl FnMut(&Instance) -> Result<(), String>) {
+    let mut failures = Vec::new();
+    for (i, case) in CASES.iter().enumerate() {
+        let instance = Instance::new(u8::try_from(i + 1).unwrap(), *case, direction);
+        match each(&instance) {
+            Ok(()) => println!("ok   {}", case.name),
+            Err(e) => {
+                println!("FAIL {}: {e}", case.name);
+                failures.push(format!("{}: {e}", case.name));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed ({direction:?}):\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+#[ignore = "needs kernel ESP: run by tests/kernel-vm/ci.sh in a QEMU guest"]
+fn esp_cross_kernel_encrypts_esp_core_decrypts() {
+    // With KVM_OUT set (run.sh --out), keep the packets as recordings.
+    let out = std::env::var_os("KVM_OUT").map(|d| PathBuf::from(d).join("kernel-esp"));
+    if let Some(dir) = &out {
+        fs::create_dir_all(dir).unwrap();
+    }
+    let mut n = 0;
+    run_cases(Direction::KernelToEspCore, |instance| {
+        let recording = kernel_to_esp_core(instance)?;
+        n += 1;
+        if let Some(dir) = &out {
+            let path = dir.join(format!("{n:02}-{}.json", instance.case.name));
+            let json = serde_json::to_string_pretty(&recording).map_err(|e| e.to_string())?;
+            fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+#[ignore = "needs kernel ESP: run by tests/kernel-vm/ci.sh in a QEMU guest"]
+fn esp_cross_esp_core_encrypts_kernel_decrypts() {
+    run_cases(Direction::EspCoreToKernel, esp_core_to_kernel);
+}
+
+/// The packets a real kernel encrypted (recorded by the test above in the
+/// guest, see tests/kernel-vm/vectors/README.md) decrypt with esp-core.
+#[test]
+fn esp_recordings_decrypt_with_esp_core() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/kernel-vm/vectors/kernel-esp");
+    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths.len(),
+        CASES.len(),
+        "one recording per case; re-record with tests/kernel-vm/ci.sh --out DIR"
+    );
+    let mut failures = Vec::new();
+    for path in &paths {
+        let text = fs::read_to_string(path).unwrap();
+        let recording: Recording =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if let Err(e) = recording.check_with_esp_core() {
+            failures.push(format!("{}: {e}", recording.case));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

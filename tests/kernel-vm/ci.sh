@@ -4,6 +4,7 @@
 #   1. smoke.sh: af_key, stdrng, an `ip xfrm` ESP SA, kernel ESP between netns
 #   2. examples/tests/kernel_vm.rs: a hand-built PF_KEY probe (no pfkey crate)
 #   3. pfkey/tests/live_kernel.rs with IPSEC_LIVE_KERNEL=1 (when it exists)
+#   4. the same kernel_vm.rs: kernel ESP <-> esp-core, both ways, 20 SA shapes
 # Skips (exit 0, "SKIPPED: ...") only when qemu is missing and
 # IPSEC_REQUIRE_KERNEL_VM is not 1. Extra arguments go to run.sh.
 set -euo pipefail
@@ -26,20 +27,13 @@ build_test() {
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
 }
 
-build_bin() {
-  local package="$1" bin="$2" json
-  cargo build -q -p "$package" --bin "$bin" >&2
-  json="$(cargo build -q -p "$package" --bin "$bin" --message-format=json)"
-  grep -F "\"name\":\"$bin\"" <<<"$json" |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
-}
-
 steps=(--script "$here/guest/smoke.sh" --name smoke)
 
 echo "kernel-vm: building the PF_KEY probe"
 probe="$(build_test ipsec-examples kernel_vm)"
 [ -x "$probe" ] || { echo "kernel-vm: no executable for examples/tests/kernel_vm.rs" >&2; exit 1; }
-steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --name pfkey-probe)
+steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --arg pfkey_probe_
+  --name pfkey-probe)
 
 if [ -f pfkey/tests/live_kernel.rs ]; then
   echo "kernel-vm: building pfkey's live-kernel tests"
@@ -50,5 +44,10 @@ if [ -f pfkey/tests/live_kernel.rs ]; then
 else
   echo "kernel-vm: pfkey/tests/live_kernel.rs does not exist yet; not run"
 fi
+
+# The same binary: kernel ESP against esp-core, both ways. With --out DIR
+# the kernel's packets come back as recordings (see vectors/README.md).
+steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --arg esp_cross_
+  --name esp-cross-check)
 
 exec bash "$here/run.sh" "${steps[@]}" "$@"

@@ -175,7 +175,7 @@ required_modules=(
   ipcomp ipcomp6 veth tun
   authenc authencesn echainiv seqiv gcm ccm ghash-generic ctr cbc hmac cmac
   xcbc des_generic des3_ede sha1_generic sha256_generic sha512_generic md5
-  crypto_null chacha20poly1305 deflate
+  crypto_null chacha20poly1305 chacha_generic poly1305_generic deflate
   # Without a stdrng every ESP SA add fails with ENOENT (IV generators need
   # it). jitterentropy_rng allocates sha3-256 when it loads (6.1.0-57).
   sha3_generic jitterentropy_rng drbg
