@@ -270,3 +270,62 @@ fn bad_inputs_are_errors_not_crashes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dh-private-i"));
 }
+
+/// Two Quick Modes on one ISAKMP SA, interleaved, with retransmissions of
+/// a Phase 1 and Quick Mode message in between: each exchange keeps its own
+/// IV chain, and the PFS secrets go with the Quick Modes in the order they
+/// start.
+#[test]
+fn interleaved_quick_modes_and_retransmissions() {
+    // A copy of the strongSwan recording of that name.
+    let name = "mm-aes128-sha1-modp2048-two-children";
+    let dir = manifest().join("tests/data/exchanges");
+    let rec = load(&dir.join(format!("{name}.json")));
+    let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("I ") || l.starts_with("R "))
+        .collect();
+    assert_eq!(lines.len(), 15);
+    // 7-9 are Quick Mode A, 10-12 Quick Mode B, 13-15 Informationals.
+    // A starts first, B completes its second message first; 6 (MM6), 8
+    // and 9 are each sent twice.
+    let order = [1, 2, 3, 4, 5, 6, 7, 10, 11, 8, 6, 12, 8, 9, 9, 13, 14, 15];
+    let replay: String = order
+        .iter()
+        .map(|i| format!("{}\n", lines[i - 1]))
+        .collect();
+    let file = std::env::temp_dir().join(format!("inspect-interleaved-{}.txt", std::process::id()));
+    std::fs::write(&file, replay).unwrap();
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    let qms = rec["quick_modes"].as_array().unwrap();
+    let mut args = vec![
+        "--psk".to_string(),
+        s(&rec["config"]["psk"]),
+        "--gxy".into(),
+        s(&rec["phase1"]["dh_shared_secret"]),
+    ];
+    for qm in qms {
+        args.extend(["--pfs-gxy".to_string(), s(&qm["dh_shared_secret"])]);
+    }
+    args.push(file.display().to_string());
+    let out = inspect(&args);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("retransmission of message").count(), 3);
+    for qm in qms {
+        for key in ["hash1", "hash2", "hash3"] {
+            assert_contains(&out, name, key, &s(&qm[key]));
+        }
+        for sa in qm["sas"].as_array().unwrap() {
+            assert_contains(&out, name, "ESP encryption key", &s(&sa["encryption_key"]));
+            assert_contains(&out, name, "ESP integrity key", &s(&sa["integrity_key"]));
+        }
+    }
+}

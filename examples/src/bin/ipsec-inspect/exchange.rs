@@ -161,7 +161,8 @@ struct QuickMode {
     nr_b: Option<Vec<u8>>,
     sa_i: Option<SecurityAssociation>,
     sa_r: Option<SecurityAssociation>,
-    pfs: bool,
+    /// Which `--pfs-gxy` belongs to this Quick Mode, once its KE is seen.
+    pfs_index: Option<usize>,
     keymat_done: bool,
 }
 
@@ -175,6 +176,8 @@ struct Replay<'a> {
     keys_error: Option<String>,
     quick_modes: Vec<QuickMode>,
     pfs_used: usize,
+    /// Every message so far, to recognise retransmissions.
+    seen: Vec<&'a [u8]>,
     failures: Vec<String>,
 }
 
@@ -184,7 +187,20 @@ impl<'a> Replay<'a> {
         self.failures.push(what);
     }
 
-    fn message(&mut self, n: usize, rec: &Recorded) {
+    fn message(&mut self, n: usize, rec: &'a Recorded) {
+        // A retransmission repeats a message byte for byte: it decrypts and
+        // verifies exactly as the first copy did, and must not move the IV
+        // chain or count as the next message of its exchange.
+        if let Some(first) = self.seen.iter().position(|m| *m == rec.bytes.as_slice()) {
+            println!(
+                "message {n} ({}): retransmission of message {}",
+                rec.side.letter(),
+                first + 1
+            );
+            self.seen.push(&rec.bytes);
+            return;
+        }
+        self.seen.push(&rec.bytes);
         let msg = match Message::parse(&rec.bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -511,7 +527,7 @@ impl<'a> Replay<'a> {
                     nr_b: None,
                     sa_i: None,
                     sa_r: None,
-                    pfs: false,
+                    pfs_index: None,
                     keymat_done: false,
                 });
                 self.quick_modes.len() - 1
@@ -549,7 +565,12 @@ impl<'a> Replay<'a> {
                     };
                     slot.get_or_insert_with(|| p.body.clone());
                 }
-                PayloadType::KEY_EXCHANGE => qm.pfs = true,
+                PayloadType::KEY_EXCHANGE if qm.pfs_index.is_none() => {
+                    // --pfs-gxy values go with the Quick Modes in the order
+                    // their first KE appears, not the order they complete.
+                    qm.pfs_index = Some(self.pfs_used);
+                    self.pfs_used += 1;
+                }
                 _ => {}
             }
         }
@@ -593,16 +614,16 @@ impl<'a> Replay<'a> {
             return;
         };
         let (sa_i, sa_r, ni_b, nr_b) = (sa_i.clone(), sa_r.clone(), ni_b.clone(), nr_b.clone());
-        let (initiator, mid, pfs) = (qm.initiator, qm.message_id, qm.pfs);
-        let pfs_gxy = if pfs {
-            let Some(hex) = self.args.pfs_gxy.get(self.pfs_used) else {
+        let (initiator, mid, pfs_index) = (qm.initiator, qm.message_id, qm.pfs_index);
+        let pfs = pfs_index.is_some();
+        let pfs_gxy = if let Some(i) = pfs_index {
+            let Some(hex) = self.args.pfs_gxy.get(i) else {
                 return self.fail(format!(
                     "message {n}: Quick Mode {mid:08x} uses PFS: give its g^xy with --pfs-gxy \
                      (number {} in order)",
-                    self.pfs_used + 1
+                    i + 1
                 ));
             };
-            self.pfs_used += 1;
             match parse_hex(hex) {
                 Ok(g) => Some(Gxy::new(g)),
                 Err(e) => return self.fail(format!("--pfs-gxy: {e}")),
@@ -827,6 +848,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         keys_error: None,
         quick_modes: Vec::new(),
         pfs_used: 0,
+        seen: Vec::new(),
         failures: Vec::new(),
     };
     for (i, rec) in messages.iter().enumerate() {
