@@ -12,10 +12,10 @@
 //!   Mode hashes, KEYMAT, Phase 1 ciphers.
 #![forbid(unsafe_code)]
 
-pub mod crypto;
-pub mod wire;
 pub mod config;
-pub mod policy;
-pub mod timer;
+pub mod crypto;
 pub mod endpoint;
 pub(crate) mod exchange;
+pub mod policy;
+pub mod timer;
+pub mod wire;
