@@ -483,9 +483,10 @@ fn raw_message_files_match_the_exchange_files() {
         assert!(!parse(&raw, file).is_encrypted(), "{file}");
         checked += 1;
     }
-    // MM1-4 of six Main Mode runs and of the multi-transform, wrong-PSK and
-    // DPD runs; AM1-2 of three; MM1 + Informational of the refused offer.
-    assert_eq!(checked, 9 * 4 + 3 * 2 + 2);
+    // MM1-4 of six Main Mode runs and of the multi-transform, wrong-PSK, DPD
+    // and two-children runs; AM1-2 of three; MM1 + Informational of the
+    // refused offer.
+    assert_eq!(checked, 10 * 4 + 3 * 2 + 2);
 }
 
 /// The IKE lifetime on the wire: rekey_time 2h + over_time 10m (IKEv1
@@ -1266,4 +1267,135 @@ fn dpd_informationals_decode() {
         dpd.iter()
             .all(|d| matches!(d.1, NotifyType::R_U_THERE | NotifyType::R_U_THERE_ACK))
     );
+}
+
+/// Two Quick Modes (both with PFS) on one ISAKMP SA. Each starts its own IV
+/// chain from the last Phase 1 block and its own Message ID (RFC 2409
+/// Appendix B), which `decrypt_all` follows; each negotiates its own pair of
+/// SPIs for its own pair of subnets; the teardown deletes both ESP SAs, then
+/// the ISAKMP SA.
+#[test]
+fn two_quick_modes_on_one_isakmp_sa() {
+    use PayloadType as P;
+    const NAME: &str = "mm-aes128-sha1-modp2048-two-children";
+    let exchange = include_str!("data/strongswan/mm-aes128-sha1-modp2048-two-children.txt");
+    let json = recording_json(NAME);
+    let decrypted = decrypt_all(NAME, exchange);
+    let qm_types = [
+        P::HASH,
+        P::SA,
+        P::NONCE,
+        P::KEY_EXCHANGE,
+        P::IDENTIFICATION,
+        P::IDENTIFICATION,
+    ];
+    let kinds: Vec<(char, ExchangeType, Vec<PayloadType>)> = decrypted
+        .iter()
+        .map(|d| {
+            (
+                d.who,
+                d.message.header.exchange_type,
+                d.payloads.iter().map(|p| p.ty).collect(),
+            )
+        })
+        .collect();
+    let qm = ExchangeType::QUICK_MODE;
+    let info = ExchangeType::INFORMATIONAL;
+    let expected_tail = [
+        ('I', qm, qm_types.to_vec()),
+        ('R', qm, qm_types.to_vec()),
+        ('I', qm, vec![P::HASH]),
+        ('I', qm, qm_types.to_vec()),
+        ('R', qm, qm_types.to_vec()),
+        ('I', qm, vec![P::HASH]),
+        ('I', info, vec![P::HASH, P::DELETE]),
+        ('I', info, vec![P::HASH, P::DELETE]),
+        ('I', info, vec![P::HASH, P::DELETE]),
+    ];
+    assert_eq!(kinds.get(2..), Some(&expected_tail[..]));
+    let esp = EspProposal {
+        transform: Esp::AES_CBC,
+        key_length: Some(128),
+        integrity: Some(Auth::HMAC_SHA1),
+        pfs: Some(Group::MODP_2048),
+    };
+    let quick_modes = json["quick_modes"].as_array().expect("quick modes");
+    assert_eq!(quick_modes.len(), 2);
+    let mut inbound_of_initiator = Vec::new();
+    for (k, (q, subnets)) in quick_modes
+        .iter()
+        .zip([
+            ([10, 99, 1, 0], [10, 99, 2, 0]),
+            ([10, 99, 3, 0], [10, 99, 4, 0]),
+        ])
+        .enumerate()
+    {
+        let msgs = &decrypted[2 + 3 * k..5 + 3 * k];
+        let mid = u64::from(msgs[0].message.header.message_id.0);
+        assert_eq!(q["message_id"].as_u64(), Some(mid), "Quick Mode {k}");
+        for (d, key) in msgs.iter().zip(["hash1", "hash2", "hash3"]) {
+            assert_eq!(u64::from(d.message.header.message_id.0), mid);
+            assert_eq!(
+                hash_payload(d),
+                json_hex(q, &format!("/{key}")),
+                "Quick Mode {k} {key}"
+            );
+        }
+        let spi = |direction: &str| -> Vec<u8> {
+            let sas = q["sas"].as_array().expect("sas");
+            hex(sas
+                .iter()
+                .find(|s| s["direction"] == direction)
+                .expect(direction)["spi"]
+                .as_str()
+                .expect("spi"))
+        };
+        let into_initiator = spi("responder_to_initiator");
+        assert_quick_mode_sa(
+            &msgs[0],
+            esp,
+            &into_initiator,
+            &format!("Quick Mode {k} message 1"),
+        );
+        assert_quick_mode_sa(
+            &msgs[1],
+            esp,
+            &spi("initiator_to_responder"),
+            &format!("Quick Mode {k} message 2"),
+        );
+        for d in &msgs[..2] {
+            let ids: Vec<_> = payloads_of(d, P::IDENTIFICATION)
+                .into_iter()
+                .map(|p| match p {
+                    TypedPayload::Identification(id) => id.identity,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(
+                ids,
+                [ipv4_subnet(subnets.0), ipv4_subnet(subnets.1)],
+                "Quick Mode {k}"
+            );
+        }
+        inbound_of_initiator.push(into_initiator);
+    }
+    assert_ne!(quick_modes[0]["message_id"], quick_modes[1]["message_id"]);
+    // Teardown: one Delete per ESP SA (the SPI the initiator receives on),
+    // then the ISAKMP SA.
+    let deleted: Vec<(ProtocolId, Vec<Vec<u8>>)> = decrypted[8..]
+        .iter()
+        .map(|d| match only(d, P::DELETE) {
+            TypedPayload::Delete(del) => (del.protocol, del.spis),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut esp_deleted: Vec<Vec<u8>> = deleted
+        .iter()
+        .filter(|(p, _)| *p == ProtocolId::ESP)
+        .flat_map(|(_, spis)| spis.clone())
+        .collect();
+    esp_deleted.sort();
+    inbound_of_initiator.sort();
+    assert_eq!(esp_deleted, inbound_of_initiator);
+    assert_eq!(deleted.last().map(|d| d.0), Some(ProtocolId::ISAKMP));
 }

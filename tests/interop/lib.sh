@@ -235,6 +235,7 @@ interop_swanctl() {
 #   psk  proposals [aes128-sha1-modp2048]  esp_proposals [aes128-sha1]
 #   local_ts remote_ts  rekey_time [2h] over_time [10m] life_time [1h]
 #   child_rekey_time [50m]  dpd_delay [0s]
+#   child2_local_ts child2_remote_ts: a second child "c2" with these selectors
 interop_swanctl_conf() {
     local file=$1
     shift
@@ -254,6 +255,20 @@ interop_swanctl_conf() {
     done
     local aggressive=no
     [ "${o[mode]}" = aggressive ] && aggressive=yes
+    local child2=""
+    if [ -n "${o[child2_local_ts]:-}" ]; then
+        child2="
+            c2 {
+                mode = tunnel
+                local_ts = ${o[child2_local_ts]}
+                remote_ts = ${o[child2_remote_ts]:?child2_remote_ts= missing}
+                esp_proposals = ${o[esp_proposals]}
+                life_time = ${o[life_time]}
+                rekey_time = ${o[child_rekey_time]}
+                rand_time = 0s
+                start_action = none
+            }"
+    fi
     mkdir -p "$(dirname "$file")"
     cat >"$file" <<CONF
 connections {
@@ -285,7 +300,7 @@ connections {
                 rekey_time = ${o[child_rekey_time]}
                 rand_time = 0s
                 start_action = none
-            }
+            }$child2
         }
     }
 }

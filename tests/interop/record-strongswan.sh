@@ -17,7 +17,8 @@ PSK=${RECORD_PSK:-ipsec-rs interop psk}
 # name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator
 # overrides, `;`-separated: ike=, esp=, psk= (what the initiator is configured
 # with when it differs from the responder), expect=fail, dpd=DELAY (both
-# sides) and idle=SECONDS (wait before the teardown) | what it shows
+# sides), idle=SECONDS (wait before the teardown) and child2=yes (a second
+# CHILD_SA, 10.99.3.0/24 <-> 10.99.4.0/24, by its own Quick Mode) | what it shows
 SCENARIOS=(
     "mm-aes128-sha1-modp2048|main|aes128-sha1-modp2048|aes128-sha1||Main Mode, AES-128/SHA-1/MODP-2048, no PFS"
     "mm-aes256-sha256-modp2048-pfs|main|aes256-sha256-modp2048|aes256-sha256-modp2048||Main Mode, AES-256/SHA-256, PFS with MODP-2048"
@@ -31,6 +32,7 @@ SCENARIOS=(
     "mm-multi-proposal|main|aes128-sha1-modp1024|aes128-sha1|ike=aes256-sha256-modp2048,aes128-sha1-modp1024;esp=aes256-sha256,aes128-sha1|Main Mode: the initiator offers two IKE and two ESP proposals, the responder accepts the second of each"
     "mm-wrong-psk|main|aes128-sha1-modp2048|aes128-sha1|psk=not the responder's psk;expect=fail|Main Mode with different PSKs: the responder cannot decrypt message 5"
     "mm-aes128-sha1-modp2048-dpd|main|aes128-sha1-modp2048|aes128-sha1|dpd=1s;idle=3|Main Mode with RFC 3706 DPD every second on both sides: R-U-THERE / R-U-THERE-ACK Informationals while idle"
+    "mm-aes128-sha1-modp2048-two-children|main|aes128-sha1-modp2048|aes128-sha1-modp2048|child2=yes|Main Mode, then two Quick Modes (PFS, MODP-2048) on the same ISAKMP SA: 10.99.1.0/24-10.99.2.0/24 and 10.99.3.0/24-10.99.4.0/24"
     "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|ike=aes128-sha1-modp1024;expect=fail|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
 )
 
@@ -47,7 +49,7 @@ strongswan_version=$("$INTEROP_CHARON" --version 2>&1 | awk '/strongSwan/ {print
 # record_one LINE: one scenario, in a subshell so its EXIT trap cleans up.
 record_one() (
     IFS='|' read -r name mode ike esp overrides summary <<<"$1"
-    local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv dpd=0s idle=0
+    local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv dpd=0s idle=0 child2=no
     local -a extra_json=()
     IFS=';' read -r -a kvs <<<"$overrides"
     for kv in "${kvs[@]}"; do
@@ -58,6 +60,7 @@ record_one() (
             expect=fail) expect_failure=true ;;
             dpd=*) dpd=${kv#dpd=}; extra_json+=("\"dpd_delay\": \"$dpd\",") ;;
             idle=*) idle=${kv#idle=}; extra_json+=("\"idle_before_teardown_s\": $idle,") ;;
+            child2=yes) child2=yes; extra_json+=("\"second_child\": {\"initiator_ts\": \"10.99.3.0/24\", \"responder_ts\": \"10.99.4.0/24\"},") ;;
             *) interop_die "$name: bad override '$kv'" ;;
         esac
     done
@@ -65,6 +68,13 @@ record_one() (
     local ns_i=ipsr-$$-i ns_r=ipsr-$$-r
     interop_netns_pair "$ns_i" "$ns_r"
     local si=$INTEROP_RUN/initiator sr=$INTEROP_RUN/responder
+    local -a child2_i=() child2_r=()
+    if [ "$child2" = yes ]; then
+        ip -n "$ns_i" addr add 10.99.3.1/32 dev lo
+        ip -n "$ns_r" addr add 10.99.4.1/32 dev lo
+        child2_i=(child2_local_ts=10.99.3.0/24 child2_remote_ts=10.99.4.0/24)
+        child2_r=(child2_local_ts=10.99.4.0/24 child2_remote_ts=10.99.3.0/24)
+    fi
     local id_i id_r
     if [ "$mode" = aggressive ]; then
         # Aggressive Mode sends IDs in the clear in message 1: use FQDNs.
@@ -75,11 +85,11 @@ record_one() (
     interop_swanctl_conf "$si/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_A" remote="$INTEROP_ADDR_B" local_id="$id_i" remote_id="$id_r" \
         psk="$psk_i" proposals="$ike_i" esp_proposals="$esp_i" dpd_delay="$dpd" \
-        local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B"
+        local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B" "${child2_i[@]}"
     interop_swanctl_conf "$sr/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$id_r" remote_id="$id_i" \
         psk="$PSK" proposals="$ike" esp_proposals="$esp" dpd_delay="$dpd" \
-        local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A"
+        local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A" "${child2_r[@]}"
 
     interop_capture_start "$ns_i" "$INTEROP_RUN/capture.pcap"
     interop_charon_start "$sr" "$ns_r"
@@ -89,6 +99,11 @@ record_one() (
 
     if interop_swanctl "$si" --initiate --child c --timeout 20 >"$INTEROP_RUN/initiate.log" 2>&1; then
         $expect_failure && interop_die "$name: initiate succeeded, expected a failure"
+        if [ "$child2" = yes ]; then
+            # A second Quick Mode on the same ISAKMP SA.
+            interop_swanctl "$si" --initiate --child c2 --timeout 20 >>"$INTEROP_RUN/initiate.log" 2>&1 ||
+                { cat "$INTEROP_RUN/initiate.log" >&2; interop_die "$name: second child failed"; }
+        fi
         interop_swanctl "$si" --list-sas >"$INTEROP_RUN/list-sas.log"
         grep -q INSTALLED "$INTEROP_RUN/list-sas.log" ||
             { cat "$INTEROP_RUN/list-sas.log" >&2; interop_die "$name: CHILD_SA not installed"; }
