@@ -962,6 +962,27 @@ fn hash_payload(d: &Decrypted) -> Vec<u8> {
     }
 }
 
+/// The identities of the ID payloads of `d`, in order.
+fn client_ids(d: &Decrypted) -> Vec<Identity> {
+    payloads_of(d, PayloadType::IDENTIFICATION)
+        .into_iter()
+        .map(|p| match p {
+            TypedPayload::Identification(id) => id.identity,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// The SPI of the ESP SA of `direction` in one `quick_modes[]` entry.
+fn sa_spi(quick_mode: &serde_json::Value, direction: &str) -> Vec<u8> {
+    let sas = quick_mode["sas"].as_array().expect("sas");
+    let sa = sas
+        .iter()
+        .find(|s| s["direction"] == direction)
+        .expect(direction);
+    hex(sa["spi"].as_str().expect("spi"))
+}
+
 fn ipv4_subnet(net: [u8; 4]) -> Identity {
     Identity::Ipv4Subnet(net.into(), [255, 255, 255, 0].into())
 }
@@ -1100,14 +1121,7 @@ fn encrypted_messages_decode_with_the_logged_keys() {
         // Quick Mode: hashes, SAs with each side's inbound SPI, nonces, KE,
         // and the net-to-net client IDs (initiator's subnet first).
         let qm_json = &json["quick_modes"][0];
-        let spi_of = |direction: &str| -> Vec<u8> {
-            let sas = qm_json["sas"].as_array().expect("sas");
-            let sa = sas
-                .iter()
-                .find(|s| s["direction"] == direction)
-                .expect(direction);
-            hex(sa["spi"].as_str().expect("spi"))
-        };
+        let spi_of = |direction: &str| sa_spi(qm_json, direction);
         let (spi_into_initiator, spi_into_responder) = (
             spi_of("responder_to_initiator"),
             spi_of("initiator_to_responder"),
@@ -1134,13 +1148,7 @@ fn encrypted_messages_decode_with_the_logged_keys() {
             &format!("{} QM2", rec.name),
         );
         for d in [qm1, qm2] {
-            let ids: Vec<_> = payloads_of(d, P::IDENTIFICATION)
-                .into_iter()
-                .map(|p| match p {
-                    TypedPayload::Identification(id) => id.identity,
-                    other => panic!("{other:?}"),
-                })
-                .collect();
+            let ids = client_ids(d);
             assert_eq!(
                 ids,
                 [ipv4_subnet([10, 99, 1, 0]), ipv4_subnet([10, 99, 2, 0])],
@@ -1341,15 +1349,7 @@ fn two_quick_modes_on_one_isakmp_sa() {
                 "Quick Mode {k} {key}"
             );
         }
-        let spi = |direction: &str| -> Vec<u8> {
-            let sas = q["sas"].as_array().expect("sas");
-            hex(sas
-                .iter()
-                .find(|s| s["direction"] == direction)
-                .expect(direction)["spi"]
-                .as_str()
-                .expect("spi"))
-        };
+        let spi = |direction: &str| sa_spi(q, direction);
         let into_initiator = spi("responder_to_initiator");
         assert_quick_mode_sa(
             &msgs[0],
@@ -1364,13 +1364,7 @@ fn two_quick_modes_on_one_isakmp_sa() {
             &format!("Quick Mode {k} message 2"),
         );
         for d in &msgs[..2] {
-            let ids: Vec<_> = payloads_of(d, P::IDENTIFICATION)
-                .into_iter()
-                .map(|p| match p {
-                    TypedPayload::Identification(id) => id.identity,
-                    other => panic!("{other:?}"),
-                })
-                .collect();
+            let ids = client_ids(d);
             assert_eq!(
                 ids,
                 [ipv4_subnet(subnets.0), ipv4_subnet(subnets.1)],
