@@ -12,7 +12,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 use zeroize::Zeroizing;
 
-use crate::client::{Client, ClientError, Event, KernelError};
+use crate::client::{Client, ClientError, Event, KernelError, Transmit};
 use crate::wire::constants::{AF_KEY, PF_KEY_V2};
 use crate::wire::{Message, MessageType};
 
@@ -170,7 +170,16 @@ impl Session {
         self.wait_reply(tx)
     }
 
-    fn wait_reply(&mut self, tx: crate::client::Transmit) -> Result<Message, SessionError> {
+    fn wait_reply(&mut self, tx: Transmit) -> Result<Message, SessionError> {
+        let outcome = self.send_and_wait_reply(&tx);
+        if outcome.is_err() {
+            // Send failure or timeout: a late reply must not match later.
+            self.client.forget(tx.msg_type, tx.seq);
+        }
+        outcome
+    }
+
+    fn send_and_wait_reply(&mut self, tx: &Transmit) -> Result<Message, SessionError> {
         self.socket.send(&tx.bytes)?;
         for _ in 0..MAX_SKIPPED {
             match self.next_from_socket(tx.msg_type)? {
@@ -184,7 +193,6 @@ impl Session {
                 other => self.queue(other),
             }
         }
-        self.client.forget(tx.msg_type, tx.seq);
         Err(SessionError::Timeout(tx.msg_type))
     }
 
@@ -198,6 +206,14 @@ impl Session {
     /// Sends a DUMP or X_SPDDUMP and collects every record.
     pub fn dump(&mut self, msg: Message) -> Result<Vec<Message>, SessionError> {
         let tx = self.client.send(msg)?;
+        let outcome = self.send_and_collect(&tx);
+        if outcome.is_err() {
+            self.client.forget(tx.msg_type, tx.seq);
+        }
+        outcome
+    }
+
+    fn send_and_collect(&mut self, tx: &Transmit) -> Result<Vec<Message>, SessionError> {
         self.socket.send(&tx.bytes)?;
         let mut records = Vec::new();
         for _ in 0..MAX_SKIPPED {
@@ -210,7 +226,6 @@ impl Session {
                 other => self.queue(other),
             }
         }
-        self.client.forget(tx.msg_type, tx.seq);
         Err(SessionError::Timeout(tx.msg_type))
     }
 
