@@ -136,6 +136,18 @@ impl InboundSa {
         }
     }
 
+    /// Tunnel-mode decapsulation of a bare ESP packet, whatever the SA's
+    /// UDP encapsulation: for ESP read from a UDP socket on port 4500, whose
+    /// UDP header the kernel has already removed (check the payload with
+    /// [`classify`](crate::wire::udp::classify) first).
+    pub fn decapsulate_esp<'a>(
+        &mut self,
+        esp: &'a mut [u8],
+    ) -> Result<Decapsulated<'a>, DecapError> {
+        let end = esp.len();
+        self.tunnel_range(esp, 0, end)
+    }
+
     fn decapsulate_tunnel<'a>(
         &mut self,
         buf: &'a mut [u8],
@@ -145,6 +157,15 @@ impl InboundSa {
         } else {
             (0, buf.len())
         };
+        self.tunnel_range(buf, start, end)
+    }
+
+    fn tunnel_range<'a>(
+        &mut self,
+        buf: &'a mut [u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Decapsulated<'a>, DecapError> {
         let esp = buf
             .get_mut(start..end)
             .ok_or(DecapError::Truncated("ESP packet"))?;

@@ -44,4 +44,6 @@ pub mod wire;
 pub use error::{ConfigError, DecapError, EncapError};
 pub use inbound::{Decapsulated, InboundSa};
 pub use outbound::OutboundSa;
+/// The random-source traits [`OutboundSa`] takes (CBC IVs).
+pub use rand_core;
 pub use sa::{Mode, SaConfig, UdpEncap};

@@ -214,6 +214,19 @@ impl OutboundSa {
         out.get_mut(..n).ok_or(EncapError::PayloadTooLarge)
     }
 
+    /// Tunnel-mode encapsulation of `inner` into a bare ESP packet (next
+    /// header 4 or 41 from the IP version), whatever the SA's UDP
+    /// encapsulation: for sending on a UDP socket, which adds the UDP header.
+    pub fn encapsulate_esp<'o, R: RngCore + CryptoRng>(
+        &mut self,
+        rng: &mut R,
+        inner: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o mut [u8], EncapError> {
+        let next_header = tunnel_next_header(inner)?;
+        self.seal(rng, next_header, inner, out)
+    }
+
     fn encapsulate_into(
         &mut self,
         iv: IvSource<'_>,
@@ -224,14 +237,7 @@ impl OutboundSa {
         let udp_len = if udp.is_some() { UDP_HEADER_LEN } else { 0 };
         match self.core.mode {
             Mode::Tunnel => {
-                let next_header = match packet.first().map(|b| b >> 4) {
-                    Some(4) => NEXT_HEADER_IPV4,
-                    Some(6) => NEXT_HEADER_IPV6,
-                    _ => return Err(EncapError::MalformedIpPacket("not IPv4 or IPv6")),
-                };
-                if ip::packet_len(packet).map_err(EncapError::MalformedIpPacket)? != packet.len() {
-                    return Err(EncapError::MalformedIpPacket("length field does not match"));
-                }
+                let next_header = tunnel_next_header(packet)?;
                 let available = out.len();
                 let esp_out = out.get_mut(udp_len..).ok_or(EncapError::BufferTooSmall {
                     needed: udp_len,
@@ -370,6 +376,20 @@ impl OutboundSa {
         self.lifetime.record(payload.len());
         Ok(layout.total)
     }
+}
+
+/// The next header for an inner packet, which must be a whole IPv4 or IPv6
+/// packet (the receiver finds TFC padding from its length).
+fn tunnel_next_header(packet: &[u8]) -> Result<u8, EncapError> {
+    let next_header = match packet.first().map(|b| b >> 4) {
+        Some(4) => NEXT_HEADER_IPV4,
+        Some(6) => NEXT_HEADER_IPV6,
+        _ => return Err(EncapError::MalformedIpPacket("not IPv4 or IPv6")),
+    };
+    if ip::packet_len(packet).map_err(EncapError::MalformedIpPacket)? != packet.len() {
+        return Err(EncapError::MalformedIpPacket("length field does not match"));
+    }
+    Ok(next_header)
 }
 
 fn udp_header(ports: crate::sa::UdpEncap, len: usize) -> Result<UdpHeader, EncapError> {

@@ -379,3 +379,39 @@ fn invalid_configurations_are_refused() {
         "{debug}"
     );
 }
+
+#[test]
+fn bare_esp_for_udp_sockets_round_trips() {
+    // With UDP encapsulation configured, a socket user sends and receives
+    // bare ESP; the kernel adds and strips the UDP header.
+    let config = SaConfig::new(
+        9,
+        Mode::Tunnel,
+        E::ChaCha20Poly1305,
+        &keys(E::ChaCha20Poly1305),
+    )
+    .with_udp_encap(UdpEncap {
+        src_port: 4500,
+        dst_port: 4500,
+    });
+    let mut tx = OutboundSa::new(&config).unwrap();
+    let mut rx = InboundSa::new(&config).unwrap();
+    let p = ipv6_udp(50);
+    let mut out = [0u8; 256];
+    let n = tx
+        .encapsulate_esp(&mut common::rng(), &p, &mut out)
+        .unwrap()
+        .len();
+    assert_eq!(&out[..4], &9u32.to_be_bytes(), "starts at the SPI");
+    assert_eq!(
+        esp_core::wire::udp::classify(&out[..n]),
+        esp_core::wire::udp::UdpEncapPayload::Esp(&out[..n])
+    );
+    let got = rx.decapsulate_esp(&mut out[..n]).unwrap();
+    assert_eq!((got.next_header, got.data.to_vec()), (41, p.clone()));
+    assert!(
+        tx.encapsulate_esp(&mut common::rng(), &p[..30], &mut out)
+            .is_err(),
+        "truncated inner packet"
+    );
+}
