@@ -415,3 +415,24 @@ proptest! {
         pfkey::fuzzing::message_round_trip(&bytes);
     }
 }
+
+#[test]
+fn counts_that_do_not_fit_are_emit_errors() {
+    let big = Extension::Sensitivity(Sensitivity {
+        dpd: 0,
+        sens_level: 0,
+        integ_level: 0,
+        sens_bitmap: vec![0; 256],
+        integ_bitmap: vec![],
+    });
+    let msg = Message::new(MessageType::Add, SaType::Esp).with(big);
+    assert_eq!(
+        msg.to_bytes().unwrap_err(),
+        EmitError::TooLong("sadb_sens bitmap")
+    );
+    let key = Extension::KeyAuth(Key::new(&[0; 8191]).unwrap());
+    let huge = (0..70).fold(Message::new(MessageType::Add, SaType::Esp), |m, _| {
+        m.with(key.clone())
+    });
+    assert_eq!(huge.to_bytes().unwrap_err(), EmitError::TooLong("sadb_msg"));
+}

@@ -148,6 +148,18 @@ impl Extension {
             w.extension(ext_type, B::NAME, |w| b.emit(w))
         }
         let t = self.ext_type();
+        // Counts that have narrower fields than the data they count.
+        let too_long = match self {
+            Self::Sensitivity(b) => b.sens_bitmap.len() > 255 || b.integ_bitmap.len() > 255,
+            Self::SecCtx(b) => b.context.len() > usize::from(u16::MAX),
+            _ => false,
+        };
+        if too_long {
+            return Err(EmitError::TooLong(match self {
+                Self::Sensitivity(_) => "sadb_sens bitmap",
+                _ => "sadb_x_sec_ctx context",
+            }));
+        }
         match self {
             Self::Sa(b) => e(t, b, w),
             Self::LifetimeCurrent(b) | Self::LifetimeHard(b) | Self::LifetimeSoft(b) => e(t, b, w),

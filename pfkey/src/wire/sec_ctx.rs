@@ -27,7 +27,7 @@ impl Body for SecCtx {
     }
 
     fn emit(&self, w: &mut Writer<'_>) {
-        // The length field is 16 bits; a longer context is cut to fit.
+        // Extension::emit refuses longer contexts; this cut is a fallback.
         let len = u16::try_from(self.context.len()).unwrap_or(u16::MAX);
         w.u8(self.alg);
         w.u8(self.doi);

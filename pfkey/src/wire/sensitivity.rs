@@ -50,7 +50,7 @@ impl Body for Sensitivity {
     }
 
     fn emit(&self, w: &mut Writer<'_>) {
-        // A bitmap longer than the u8 count allows is cut at 255 words.
+        // Extension::emit refuses bitmaps over 255 words; this cut is a fallback.
         let sens = self
             .sens_bitmap
             .get(..usize::from(word_count(&self.sens_bitmap)));
