@@ -363,7 +363,7 @@ fn damaged_recordings_never_crash() {
                 (format!("{who}{s}"), i >= 4 && at >= 28)
             })
             .collect();
-        variants.push((format!("{who}{}", &hex[..hex.len() / 2 & !1]), true));
+        variants.push((format!("{who}{}", &hex[..(hex.len() / 2) & !1]), true));
         let swapped = if who == "I " { "R " } else { "I " };
         variants.push((format!("{swapped}{hex}"), false));
         for (damaged, must_fail) in variants {
