@@ -12,6 +12,7 @@
 //! returned to the I/O loop.
 
 mod event;
+pub mod fuzzing;
 mod phase2;
 
 use std::collections::{BTreeMap, VecDeque};
