@@ -108,3 +108,34 @@ impl TypedPayload {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_dispatches_on_the_payload_type() {
+        let nat_d = Payload::new(PayloadType::NAT_D_DRAFT, vec![7; 20]);
+        assert_eq!(
+            nat_d.decode().unwrap(),
+            TypedPayload::NatD(NatD::new([7; 20]))
+        );
+        let vid = Payload::new(PayloadType::VENDOR_ID, vec![0x09, 0x00, 0x26, 0x89]);
+        assert_eq!(
+            vid.decode().unwrap(),
+            TypedPayload::VendorId(VendorId::new([0x09, 0x00, 0x26, 0x89]))
+        );
+        // The same bytes as a KE or as an unknown type.
+        let ke = Payload::new(PayloadType::KEY_EXCHANGE, vec![1, 2, 3]);
+        assert_eq!(ke.decode().unwrap().to_body().unwrap().unwrap(), [1, 2, 3]);
+        let unknown = Payload::new(PayloadType(77), vec![1, 2, 3]);
+        assert_eq!(unknown.decode().unwrap(), TypedPayload::Unknown);
+        assert!(TypedPayload::Unknown.to_body().is_none());
+        // A typed body that does not parse is an error with a body offset.
+        let bad_sa = Payload::new(PayloadType::SA, vec![0, 0, 0, 1, 0, 0]);
+        let err = bad_sa.decode().unwrap_err();
+        assert_eq!(err.kind, crate::wire::ErrorKind::Truncated("SA payload"));
+        assert_eq!(err.offset, 4);
+        assert_eq!(err.shifted(32).offset, 36);
+    }
+}
