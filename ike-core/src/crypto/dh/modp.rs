@@ -48,6 +48,8 @@ fn params(group: DhGroup) -> Result<(BoxedMontyParams, u32), CryptoError> {
 /// A MODP private exponent and the length the exponentiation runs over.
 pub(super) struct PrivateKey {
     group: DhGroup,
+    params: BoxedMontyParams,
+    p_bits: u32,
     exponent: BoxedUint,
     exponent_bits: u32,
 }
@@ -66,7 +68,7 @@ impl PrivateKey {
         rng: &mut R,
         exponent_bits: u32,
     ) -> Result<Self, CryptoError> {
-        let (_, p_bits) = params(group)?;
+        let (params, p_bits) = params(group)?;
         if !(MIN_EXPONENT_BITS..p_bits).contains(&exponent_bits) {
             return Err(CryptoError::ExponentLength {
                 group: group.id(),
@@ -85,6 +87,8 @@ impl PrivateKey {
             .map_err(|_| CryptoError::InvalidPrivateValue(group.id()))?;
         Ok(Self {
             group,
+            params,
+            p_bits,
             exponent,
             exponent_bits,
         })
@@ -101,44 +105,41 @@ impl PrivateKey {
         let exponent_bits = u32::try_from(bytes.len() * 8).map_err(|_| invalid)?;
         Ok(Self {
             group,
+            params,
+            p_bits,
             exponent,
             exponent_bits,
         })
     }
 
     /// base^x mod p as big-endian bytes padded to the prime length.
-    fn pow(&self, base: BoxedUint, params: BoxedMontyParams) -> Vec<u8> {
-        let base = BoxedMontyForm::new(base, params);
+    fn pow(&self, base: BoxedUint) -> Vec<u8> {
+        let base = BoxedMontyForm::new(base, self.params.clone());
         let result = base.pow_bounded_exp(&self.exponent, self.exponent_bits);
         result.retrieve().to_be_bytes().into_vec()
     }
 
     /// g^x mod p.
     pub(super) fn public_value(&self) -> Vec<u8> {
-        match params(self.group) {
-            Ok((params, p_bits)) => {
-                let generator = BoxedUint::from(2u8).widen(p_bits);
-                self.pow(generator, params)
-            }
-            // Unreachable: a PrivateKey is only built for a MODP group.
-            Err(_) => Vec::new(),
-        }
+        self.pow(BoxedUint::from(2u8).widen(self.p_bits))
     }
 
     /// y^x mod p, after checking 1 < y < p−1 and that the result is
     /// neither 1 nor p−1 (which would mean y lies in a small subgroup).
     pub(super) fn compute_shared(&self, peer: &[u8]) -> Result<Gxy, CryptoError> {
         let id = self.group.id();
-        let (params, p_bits) = params(self.group)?;
+        let p_bits = self.p_bits;
         let y = BoxedUint::from_be_slice(peer, p_bits)
             .map_err(|_| CryptoError::InvalidPublicValue(id))?;
-        if !in_open_range(&y, &params, p_bits) {
+        if !in_open_range(&y, &self.params, p_bits) {
             return Err(CryptoError::InvalidPublicValue(id));
         }
-        let shared = Zeroizing::new(self.pow(y, params.clone()));
-        let value = BoxedUint::from_be_slice(&shared, p_bits)
+        let shared = Zeroizing::new(self.pow(y));
+        let mut value = BoxedUint::from_be_slice(&shared, p_bits)
             .map_err(|_| CryptoError::DegenerateSharedSecret(id))?;
-        if !in_open_range(&value, &params, p_bits) {
+        let degenerate = !in_open_range(&value, &self.params, p_bits);
+        value.zeroize();
+        if degenerate {
             return Err(CryptoError::DegenerateSharedSecret(id));
         }
         Ok(Gxy::from_slice(&shared))
