@@ -19,6 +19,9 @@
 //! | DES, 3DES, AES, Blowfish, CAST-128, Camellia in CBC | [`cipher`] |
 //! | RSA PKCS#1 v1.5 signatures without DigestInfo | [`rsa_sig`] |
 
+// Peer values and ciphertexts reach this module straight from the network.
+#![deny(clippy::indexing_slicing)]
+
 pub mod cipher;
 pub mod dh;
 mod error;

@@ -138,6 +138,10 @@ pub(super) const MODP_8192: &[u8; 1024] = &hex_literal(concat!(
     "9e3050e2765694dfc81f56e880b96e7160c980dd98edd3dfffffffffffffffff",
 ));
 /// Decodes a hex string at compile time; a malformed literal fails the build.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation only: an out-of-range index is a build error"
+)]
 const fn hex_literal<const N: usize>(text: &str) -> [u8; N] {
     const fn nibble(digit: u8) -> u8 {
         match digit {
