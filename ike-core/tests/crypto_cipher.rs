@@ -86,3 +86,61 @@ fn padding_and_length_rules() {
     );
     assert_eq!(CipherAlgorithm::from_ike_id(2), None); // IDEA: not supported
 }
+
+mod properties {
+    use ike_core::crypto::key_schedule::expand_appendix_b;
+    use ike_core::crypto::{CipherAlgorithm, EncryptionKey, Phase1Cipher, Prf, SkeyidE};
+    use proptest::prelude::*;
+
+    fn cipher() -> impl Strategy<Value = Phase1Cipher> {
+        prop_oneof![
+            Just(Phase1Cipher::new(CipherAlgorithm::Des, None).unwrap()),
+            Just(Phase1Cipher::new(CipherAlgorithm::TripleDes, None).unwrap()),
+            prop_oneof![Just(128u16), Just(192), Just(256)].prop_map(|b| Phase1Cipher::new(
+                CipherAlgorithm::Aes,
+                Some(b)
+            )
+            .unwrap()),
+            prop_oneof![Just(128u16), Just(192), Just(256)].prop_map(|b| Phase1Cipher::new(
+                CipherAlgorithm::Camellia,
+                Some(b)
+            )
+            .unwrap()),
+            (5u16..=56)
+                .prop_map(|n| Phase1Cipher::new(CipherAlgorithm::Blowfish, Some(n * 8)).unwrap()),
+            (5u16..=16)
+                .prop_map(|n| Phase1Cipher::new(CipherAlgorithm::Cast128, Some(n * 8)).unwrap()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn decrypt_inverts_encrypt(c in cipher(), seed in any::<u8>(), pt in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let key = EncryptionKey::new((0..c.key_len()).map(|i| seed ^ i as u8).collect());
+            let iv: Vec<u8> = (0..c.block_len()).map(|i| seed.wrapping_add(i as u8)).collect();
+            let ct = c.encrypt(&key, &iv, &pt).unwrap();
+            prop_assert_eq!(ct.len() % c.block_len(), 0);
+            prop_assert!(ct.len() >= pt.len() && ct.len() < pt.len() + c.block_len() + 1);
+            let back = c.decrypt(&key, &iv, &ct).unwrap();
+            prop_assert_eq!(&back[..pt.len()], &pt[..]);
+            prop_assert!(back[pt.len()..].iter().all(|&b| b == 0));
+        }
+
+        #[test]
+        fn decrypt_never_panics_on_any_input(c in cipher(), ct in proptest::collection::vec(any::<u8>(), 0..100), iv_len in 0usize..20) {
+            let key = EncryptionKey::new(vec![7; c.key_len()]);
+            let _ = c.decrypt(&key, &vec![1; iv_len], &ct);
+        }
+
+        #[test]
+        fn appendix_b_outputs_are_prefixes(short in 1usize..80, extra in 0usize..80, e in proptest::collection::vec(any::<u8>(), 16..64)) {
+            // Appendix B truncates SKEYID_e when it is long enough and expands
+            // it otherwise, so the prefix property holds on each side of that line.
+            prop_assume!((short <= e.len()) == (short + extra <= e.len()));
+            let e = SkeyidE::new(e);
+            let a = expand_appendix_b(Prf::HmacSha1, &e, short).unwrap();
+            let b = expand_appendix_b(Prf::HmacSha1, &e, short + extra).unwrap();
+            prop_assert_eq!(a.as_bytes(), &b.as_bytes()[..short]);
+        }
+    }
+}
