@@ -232,6 +232,7 @@ fn prepare_loopback(instance: &Instance) -> Result<(), String> {
         let path = format!("/proc/sys/net/ipv4/conf/lo/{knob}");
         fs::write(&path, value).map_err(|e| format!("{path}: {e}"))?;
     }
+    let mut commands = Vec::new();
     for addr in [
         instance.outer_src,
         instance.outer_dst,
@@ -247,12 +248,10 @@ fn prepare_loopback(instance: &Instance) -> Result<(), String> {
         if addr.is_ipv6() {
             args.push("nodad".into());
         }
-        esp::ip(&args)?;
+        commands.push(args);
     }
-    for command in instance.ip_commands() {
-        esp::ip(&command)?;
-    }
-    Ok(())
+    commands.extend(instance.ip_commands());
+    esp::ip_batch(&commands)
 }
 
 /// The kernel's IPsec error counters that are not zero, for failure messages.
@@ -355,8 +354,11 @@ fn run_cases(direction: Direction, mut each: impl FnMut(&Instance) -> Result<(),
     let mut failures = Vec::new();
     for (i, case) in CASES.iter().enumerate() {
         let instance = Instance::new(u8::try_from(i + 1).unwrap(), *case, direction);
-        match each(&instance) {
-            Ok(()) => println!("ok   {}", case.name),
+        let start = std::time::Instant::now();
+        let result = each(&instance);
+        let ms = start.elapsed().as_millis();
+        match result {
+            Ok(()) => println!("ok   {} ({ms} ms)", case.name),
             Err(e) => {
                 println!("FAIL {}: {e}", case.name);
                 failures.push(format!("{}: {e}", case.name));

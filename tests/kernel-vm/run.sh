@@ -235,8 +235,17 @@ build_base() {
   # ip applet, which has no xfrm.
   cp "$busybox_bin" "$root/bin/busybox"
   local applet
+  # Busybox applets that run a command prefer busybox's own applets, so
+  # `timeout 5 ip xfrm ...` would get the xfrm-less ip: take the host's
+  # versions of those (and drop `time`, which has none here).
+  local launcher
+  for launcher in env timeout xargs nsenter unshare setsid nice nohup taskset chroot ionice; do
+    local host_tool
+    host_tool="$(command -v "$launcher" || true)"
+    [ -n "$host_tool" ] && copy_elf "$host_tool" "/bin/$launcher" "$root"
+  done
   for applet in $("$busybox_bin" --list); do
-    case "$applet" in sh|ip|busybox) continue ;; esac
+    case "$applet" in sh|ip|time|busybox) continue ;; esac
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
   done
   copy_elf "$(command -v dash)" /bin/dash "$root"

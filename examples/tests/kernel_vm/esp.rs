@@ -6,8 +6,9 @@
 //! packet socket can read it, and a raw socket can hand the kernel ESP that
 //! esp-core built.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use esp_core::crypto::{EncryptionAlgorithm as Enc, IntegrityAlgorithm as Integ};
 use esp_core::{InboundSa, Mode, OutboundSa, SaConfig, UdpEncap};
@@ -558,18 +559,36 @@ fn kernel_algorithms(enc: Enc, key: &[u8], integrity: Option<(Integ, &[u8])>) ->
     args
 }
 
-/// Runs `ip ARGS`; the error carries ip's stderr.
-pub(crate) fn ip(args: &[String]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
+/// Runs the `ip` commands in one `ip -batch` (one process start instead of
+/// several: they are slow under TCG); the error carries ip's stderr.
+pub(crate) fn ip_batch(commands: &[Vec<String>]) -> Result<(), String> {
+    // Batch lines are split at blanks; quotes keep an empty key an argument.
+    let script: String = commands
+        .iter()
+        .map(|args| {
+            let quoted: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+            quoted.join(" ") + "\n"
+        })
+        .collect();
+    let mut child = Command::new("ip")
+        .args(["-batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("ip: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("ip stdin")?
+        .write_all(script.as_bytes())
+        .map_err(|e| format!("ip stdin: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("ip: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "ip {}: {}",
-            args.join(" "),
+            "ip -batch: {}\n{script}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
