@@ -481,12 +481,14 @@ fi
 echo "kernel-vm: results ($(cat "$base/kver"), ${elapsed}s):"
 for name in "${step_names[@]}"; do
   s="$(sed -n "s/^$token STEP $name \([0-9]\{1,3\}\)$/\1/p" "$console.txt" | tail -1)"
+  took="$(sed -n "s/^$token TIME $name \([0-9.]*\) \([0-9.]*\)$/\1 \2/p" "$console.txt" |
+    awk '{ printf " (%.1fs)", $2 - $1 }')"
   if [ -z "$s" ]; then
     echo "  $name: did not finish"
   elif [ "$s" = 0 ]; then
-    echo "  $name: ok"
+    echo "  $name: ok$took"
   else
-    echo "  $name: FAILED (exit $s)"
+    echo "  $name: FAILED (exit $s)$took"
   fi
 done
 if [ "$status" != 0 ]; then
