@@ -159,6 +159,21 @@ fn no_proposal_chosen_names_the_dh_group() {
         Some("no proposal chosen: peer offered DH group 2, policy requires group 5")
     );
     assert!(phase1_up(&p.a.events).is_none());
+    // Retransmitted MM1s are recognised, not refused again.
+    assert_eq!(p.b.events.len(), 1);
+    // The initiator gets the reason as an unauthenticated notify: it acts on
+    // nothing until its own timeout, then names it.
+    let a_reason = p.a.events.iter().find_map(|e| match e {
+        Event::NegotiationFailed { reason, .. } => Some(reason.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        a_reason.as_deref(),
+        Some(
+            "peer did not complete the negotiation; it sent an unauthenticated NO-PROPOSAL-CHOSEN"
+        )
+    );
+    assert!(p.a.ep.stats().unauthenticated_notifies >= 1);
 }
 
 #[test]

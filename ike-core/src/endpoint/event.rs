@@ -147,6 +147,27 @@ pub enum FailureReason {
     /// The ISAKMP SA went away before the Quick Mode finished.
     #[error("ISAKMP SA gone")]
     IkeSaGone,
+    /// The peer stopped answering after an unauthenticated error notify.
+    /// Anyone can forge such a notify, so it ended nothing by itself; it is
+    /// reported because it usually names the real problem.
+    #[error("peer did not complete the negotiation; it sent an unauthenticated {0}")]
+    UnauthenticatedNotify(String),
+}
+
+impl FailureReason {
+    /// The Notify message type that tells the peer about this failure
+    /// (RFC 2408 §3.14.1), if one is sent.
+    pub fn notify_type(&self) -> Option<crate::wire::NotifyType> {
+        use crate::wire::NotifyType as N;
+        Some(match self {
+            Self::NoProposalChosen(_) | Self::NoProposalChosenDetail(_) => N::NO_PROPOSAL_CHOSEN,
+            Self::WrongIdentity { .. } => N::INVALID_ID_INFORMATION,
+            Self::NoPreSharedKey(_) => N::AUTHENTICATION_FAILED,
+            Self::AuthenticationFailed(_) => N::INVALID_HASH_INFORMATION,
+            Self::Protocol(_) => N::PAYLOAD_MALFORMED,
+            _ => return None,
+        })
+    }
 }
 
 /// Which phase a failure belongs to.

@@ -27,10 +27,14 @@ pub use event::{
     InitiateError, Phase, SaKeys, Transmit,
 };
 
-use crate::config::{ChildPolicy, EndpointConfig, canonical};
+use crate::config::{ChildPolicy, EndpointConfig, ExchangeMode, canonical};
+use crate::exchange::aggressive_mode;
 use crate::exchange::main_mode::{self, DropKind, Phase1Ctx, Phase1State, Step};
 use crate::timer::{Retransmission, Timer, TimerTable};
-use crate::wire::{Cookie, ExchangeType, Header, Message};
+use crate::wire::{
+    Cookie, ExchangeType, Header, Message, MessageId, Notification, PayloadBody, PayloadType,
+    ProtocolId,
+};
 
 /// Our role in an ISAKMP SA's Phase 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +47,8 @@ enum Role {
 struct IkeSa {
     handle: IkeSaHandle,
     role: Role,
+    /// Main or Aggressive Mode.
+    mode: ExchangeMode,
     peer_index: usize,
     local: SocketAddr,
     remote: SocketAddr,
@@ -67,6 +73,8 @@ struct IkeSa {
     expired: bool,
     /// When Phase 1 completed.
     established_at: Option<Instant>,
+    /// The type of an unauthenticated error notify the peer sent.
+    peer_hint: Option<String>,
 }
 
 impl IkeSa {
@@ -96,7 +104,13 @@ pub struct Endpoint {
     transmits: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
     events: VecDeque<Event>,
     stats: EndpointStats,
+    /// Digests of first messages we refused, so their retransmissions are
+    /// dropped quietly instead of failing again (bounded).
+    refused: VecDeque<[u8; 20]>,
 }
+
+/// How many refused first messages are remembered.
+const REFUSED_MEMORY: usize = 32;
 
 impl core::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -119,6 +133,7 @@ impl Endpoint {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: EndpointStats::default(),
+            refused: VecDeque::new(),
         }
     }
 
@@ -172,12 +187,29 @@ impl Endpoint {
             cky_i,
             cky_r: Cookie::ZERO,
             first_contact: false,
+            exchange: match peer.exchange_mode {
+                ExchangeMode::Main => ExchangeType::MAIN_MODE,
+                ExchangeMode::Aggressive => ExchangeType::AGGRESSIVE,
+            },
+            peer_claim: None,
         };
-        let (state, bytes) =
-            main_mode::initiate(&mut ctx).ok_or(InitiateError::NoProposals(remote))?;
+        let started = match peer.exchange_mode {
+            ExchangeMode::Main => main_mode::initiate(&mut ctx),
+            ExchangeMode::Aggressive => {
+                // AM1 carries IDii and AM3 may carry INITIAL-CONTACT: decide now.
+                ctx.first_contact = peer.initial_contact
+                    && !self
+                        .sas
+                        .values()
+                        .any(|s| canonical(s.remote.ip()) == canonical(remote.ip()));
+                aggressive_mode::initiate(&mut ctx)
+            }
+        };
+        let (state, bytes) = started.ok_or(InitiateError::NoProposals(remote))?;
         let mut sa = IkeSa {
             handle,
             role: Role::Initiator,
+            mode: peer.exchange_mode,
             peer_index,
             local,
             remote,
@@ -194,6 +226,7 @@ impl Endpoint {
             children: Vec::new(),
             expired: false,
             established_at: None,
+            peer_hint: None,
         };
         sa.timers
             .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -240,7 +273,9 @@ impl Endpoint {
         };
         let h = msg.header;
         match h.exchange_type {
-            ExchangeType::MAIN_MODE => self.handle_phase1(now, local, remote, data, &msg),
+            ExchangeType::MAIN_MODE | ExchangeType::AGGRESSIVE => {
+                self.handle_phase1(now, local, remote, data, &msg)
+            }
             ExchangeType::QUICK_MODE | ExchangeType::INFORMATIONAL => {
                 self.handle_protected(now, &msg.header, data, &msg)
             }
@@ -319,6 +354,8 @@ impl Endpoint {
             cky_i: sa.cky_i,
             cky_r: sa.cky_r,
             first_contact,
+            exchange: h.exchange_type,
+            peer_claim: None,
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
         match state.handle(&mut ctx, msg) {
@@ -373,6 +410,14 @@ impl Endpoint {
             self.stats.half_open_refused += 1;
             return None;
         }
+        let digest: [u8; 20] = crate::crypto::HashAlgorithm::Sha1
+            .hash(&[data])
+            .try_into()
+            .unwrap_or([0; 20]);
+        if self.refused.contains(&digest) {
+            self.stats.retransmits_answered += 1;
+            return None;
+        }
         let handle = self.alloc_handle();
         let cky_r = self.cookie();
         let cky_i = msg.header.initiator_cookie;
@@ -385,8 +430,23 @@ impl Endpoint {
             cky_i,
             cky_r,
             first_contact: false,
+            exchange: msg.header.exchange_type,
+            peer_claim: None,
         };
-        match main_mode::respond(&mut ctx, msg) {
+        let mode = if msg.header.exchange_type == ExchangeType::AGGRESSIVE {
+            ExchangeMode::Aggressive
+        } else {
+            ExchangeMode::Main
+        };
+        if !peer.accept_modes.contains(&mode) {
+            self.stats.unexpected += 1;
+            return None;
+        }
+        let step = match mode {
+            ExchangeMode::Main => main_mode::respond(&mut ctx, msg),
+            ExchangeMode::Aggressive => aggressive_mode::respond(&mut ctx, msg),
+        };
+        match step {
             Step::Next {
                 next,
                 reply,
@@ -395,6 +455,7 @@ impl Endpoint {
                 let mut sa = IkeSa {
                     handle,
                     role: Role::Responder,
+                    mode,
                     peer_index,
                     local,
                     remote,
@@ -411,6 +472,7 @@ impl Endpoint {
                     children: Vec::new(),
                     expired: false,
                     established_at: None,
+                    peer_hint: None,
                 };
                 sa.timers
                     .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -427,6 +489,24 @@ impl Endpoint {
                 None
             }
             Step::Fail(reason) => {
+                if self.refused.len() == REFUSED_MEMORY {
+                    self.refused.pop_front();
+                }
+                self.refused.push_back(digest);
+                // Tell the initiator in clear (no keys exist yet); it must not
+                // act on this, but it can show the reason to its user.
+                if let Some(ty) = reason.notify_type() {
+                    let n = Notification::new(ty, ProtocolId::ISAKMP, Vec::new(), Vec::new());
+                    let header =
+                        Header::new(cky_i, cky_r, ExchangeType::INFORMATIONAL, MessageId(0));
+                    if let Some(bytes) = n
+                        .to_payload()
+                        .ok()
+                        .and_then(|p| Message::new(header, vec![p]).to_bytes().ok())
+                    {
+                        self.transmits.push_back((local, remote, bytes));
+                    }
+                }
                 self.events.push_back(Event::NegotiationFailed {
                     sa: handle,
                     remote,
@@ -435,6 +515,30 @@ impl Endpoint {
                 });
                 None
             }
+        }
+    }
+
+    /// An unencrypted notify about a Phase 1 we are negotiating: remember its
+    /// type for the failure message, act on nothing (RFC 2408 §5.5 leaves
+    /// unprotected notifies untrusted).
+    fn note_unauthenticated(&mut self, h: &Header, msg: &Message) {
+        self.stats.unauthenticated_notifies += 1;
+        let Some(n) = msg
+            .find(PayloadType::NOTIFICATION)
+            .and_then(|p| Notification::parse_body(&p.body).ok())
+        else {
+            return;
+        };
+        if let Some(sa) = self
+            .sas
+            .values_mut()
+            .find(|s| s.cky_i == h.initiator_cookie && s.state.established().is_none())
+        {
+            sa.peer_hint = Some(
+                n.notify_type
+                    .name()
+                    .map_or_else(|| n.notify_type.0.to_string(), str::to_owned),
+            );
         }
     }
 
@@ -585,14 +689,16 @@ impl Endpoint {
     /// always means different pre-shared keys: say so instead of "timeout".
     fn stall_reason(&self, sa: &IkeSa, fallback: FailureReason) -> FailureReason {
         if sa.bad_hashes > 0 {
-            let what = if sa.role == Role::Responder {
-                "MM5 (HASH_I)"
-            } else {
-                "MM6 (HASH_R)"
+            let what = match (sa.mode, sa.role) {
+                (ExchangeMode::Main, Role::Responder) => "MM5 (HASH_I)",
+                (ExchangeMode::Main, Role::Initiator) => "MM6 (HASH_R)",
+                (ExchangeMode::Aggressive, Role::Responder) => "AM3 (HASH_I)",
+                (ExchangeMode::Aggressive, Role::Initiator) => "AM2 (HASH_R)",
             };
             FailureReason::AuthenticationFailed(what)
+        } else if let Some(hint) = &sa.peer_hint {
+            FailureReason::UnauthenticatedNotify(hint.clone())
         } else {
-            let _ = sa.started;
             fallback
         }
     }

@@ -582,7 +582,7 @@ impl Endpoint {
             .map(|s| s.handle)
         else {
             if h.exchange_type == crate::wire::ExchangeType::INFORMATIONAL {
-                self.stats.unauthenticated_notifies += 1;
+                self.note_unauthenticated(h, msg);
             } else {
                 self.stats.unexpected += 1;
             }

@@ -40,25 +40,24 @@ pub(crate) struct Phase1Ctx<'a> {
     /// Send INITIAL-CONTACT: configured, and we hold no other SA with this
     /// peer (RFC 2407 §4.6.3.3: only on first contact).
     pub(crate) first_contact: bool,
+    /// Main or Aggressive Mode.
+    pub(crate) exchange: ExchangeType,
+    /// The identity an Aggressive Mode peer claimed, to pick its PSK.
+    pub(crate) peer_claim: Option<Identity>,
 }
 
 impl Phase1Ctx<'_> {
-    fn header(&self) -> Header {
-        Header::new(
-            self.cky_i,
-            self.cky_r,
-            ExchangeType::MAIN_MODE,
-            MessageId(0),
-        )
+    pub(crate) fn header(&self) -> Header {
+        Header::new(self.cky_i, self.cky_r, self.exchange, MessageId(0))
     }
 
-    fn nonce(&mut self) -> Vec<u8> {
+    pub(crate) fn nonce(&mut self) -> Vec<u8> {
         let mut n = vec![0u8; self.config.nonce_len.clamp(8, 256)];
         self.rng.fill_bytes(&mut n);
         n
     }
 
-    fn our_identity(&self) -> Identity {
+    pub(crate) fn our_identity(&self) -> Identity {
         self.peer
             .my_identifier
             .clone()
@@ -66,9 +65,16 @@ impl Phase1Ctx<'_> {
     }
 
     fn psk(&self) -> Result<&[u8], FailureReason> {
-        self.config
-            .psk
-            .by_address(crate::config::canonical(self.remote.ip()))
+        let claimed = self
+            .peer_claim
+            .as_ref()
+            .and_then(|id| self.config.psk.by_identity(id));
+        claimed
+            .or_else(|| {
+                self.config
+                    .psk
+                    .by_address(crate::config::canonical(self.remote.ip()))
+            })
             .or_else(|| {
                 self.peer
                     .peers_identifier
@@ -110,6 +116,8 @@ pub(crate) enum Phase1State {
     ExpectMm6(Box<ExpectMm6>),
     ExpectMm3(Box<ExpectMm3>),
     ExpectMm5(Box<ExpectMm5>),
+    ExpectAm2(Box<super::aggressive_mode::ExpectAm2>),
+    ExpectAm3(Box<super::aggressive_mode::ExpectAm3>),
     Established(Box<Established>),
     /// Terminal; waiting to be removed.
     Dead,
@@ -124,6 +132,25 @@ pub(crate) struct Established {
     /// Whether the peer sent INITIAL-CONTACT.
     pub(crate) initial_contact: bool,
     _authenticated: PeerAuthenticated,
+}
+
+impl Established {
+    /// An established SA; only reachable with proof that the peer's hash verified.
+    pub(crate) fn new(
+        session: Phase1Session,
+        peer_id: Identity,
+        proposal: Phase1Proposal,
+        initial_contact: bool,
+        proof: PeerAuthenticated,
+    ) -> Self {
+        Self {
+            session,
+            peer_id,
+            proposal,
+            initial_contact,
+            _authenticated: proof,
+        }
+    }
 }
 
 pub(crate) struct ExpectMm2 {
@@ -158,20 +185,20 @@ pub(crate) struct ExpectMm5 {
     gxr: Vec<u8>,
 }
 
-fn plain(msg: &Message) -> Option<&[Payload]> {
+pub(crate) fn plain(msg: &Message) -> Option<&[Payload]> {
     msg.payloads()
 }
 
-fn find(payloads: &[Payload], ty: PayloadType) -> Option<&Payload> {
+pub(crate) fn find(payloads: &[Payload], ty: PayloadType) -> Option<&Payload> {
     payloads.iter().find(|p| p.ty == ty)
 }
 
-fn emit(header: Header, payloads: Vec<Payload>) -> Option<Vec<u8>> {
+pub(crate) fn emit(header: Header, payloads: Vec<Payload>) -> Option<Vec<u8>> {
     Message::new(header, payloads).to_bytes().ok()
 }
 
 #[allow(clippy::too_many_arguments, reason = "the RFC 2409 inputs, each named")]
-fn session(
+pub(crate) fn session(
     ctx: &Phase1Ctx<'_>,
     proposal: &Phase1Proposal,
     dh: &DhPrivateKey,
@@ -201,7 +228,7 @@ fn session(
     Ok(Phase1Session { keys, ivs })
 }
 
-fn id_payload(id: &Identity) -> Payload {
+pub(crate) fn id_payload(id: &Identity) -> Payload {
     IdBody {
         id_type: id.id_type(),
         protocol: 0,
@@ -212,11 +239,11 @@ fn id_payload(id: &Identity) -> Payload {
 }
 
 /// Reads the peer's ID payload, checks it against `peers_identifier`.
-fn peer_identity(
+pub(crate) fn peer_identity(
     ctx: &Phase1Ctx<'_>,
-    msg: &Decrypted,
+    payloads: &[Payload],
 ) -> Result<(Identity, Vec<u8>), Option<FailureReason>> {
-    let p = msg.find(PayloadType::IDENTIFICATION).ok_or(None)?;
+    let p = find(payloads, PayloadType::IDENTIFICATION).ok_or(None)?;
     let body = IdBody::parse(&p.body).ok_or(None)?;
     let id = Identity::from_wire(body.id_type, &body.data).ok_or_else(|| {
         Some(FailureReason::Protocol(format!(
@@ -235,8 +262,10 @@ fn peer_identity(
     Ok((id, p.body.clone()))
 }
 
-fn has_initial_contact(msg: &Decrypted) -> bool {
-    msg.all(PayloadType::NOTIFICATION)
+pub(crate) fn has_initial_contact(payloads: &[Payload]) -> bool {
+    payloads
+        .iter()
+        .filter(|p| p.ty == PayloadType::NOTIFICATION)
         .any(|p| proposals::is_initial_contact(&p.body))
 }
 
@@ -286,6 +315,8 @@ impl Phase1State {
             Self::ExpectMm6(s) => s.handle(ctx, msg),
             Self::ExpectMm3(s) => s.handle(ctx, msg),
             Self::ExpectMm5(s) => s.handle(ctx, msg),
+            Self::ExpectAm2(s) => s.handle(ctx, msg),
+            Self::ExpectAm3(s) => s.handle(ctx, msg),
             other @ (Self::Established(_) | Self::Dead) => Step::Drop(other, DropKind::Malformed),
         }
     }
@@ -471,7 +502,7 @@ impl ExpectMm5 {
         let Some(dec) = open_phase1(&mut self.session, msg) else {
             return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
         };
-        let (peer_id, idii_b) = match peer_identity(ctx, &dec) {
+        let (peer_id, idii_b) = match peer_identity(ctx, &dec.payloads) {
             Ok(x) => x,
             Err(None) => return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash),
             Err(Some(reason)) => return Step::Fail(reason),
@@ -492,7 +523,7 @@ impl ExpectMm5 {
             return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
         };
         self.session.accept(0, &dec);
-        let initial_contact = has_initial_contact(&dec);
+        let initial_contact = has_initial_contact(&dec.payloads);
         let id = id_payload(&ctx.our_identity());
         let hash_r = self.session.keys.hash_r(&Phase1HashInputs {
             idir_b: &id.body,
@@ -506,13 +537,13 @@ impl ExpectMm5 {
             return Step::Fail(FailureReason::Protocol("could not encrypt MM6".into()));
         };
         Step::Next {
-            next: Phase1State::Established(Box::new(Established {
-                session: self.session,
+            next: Phase1State::Established(Box::new(Established::new(
+                self.session,
                 peer_id,
-                proposal: self.proposal,
+                self.proposal,
                 initial_contact,
-                _authenticated: proof,
-            })),
+                proof,
+            ))),
             reply: Some(bytes),
             expect_reply: false,
         }
@@ -524,7 +555,7 @@ impl ExpectMm6 {
         let Some(dec) = open_phase1(&mut self.session, msg) else {
             return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
         };
-        let (peer_id, idir_b) = match peer_identity(ctx, &dec) {
+        let (peer_id, idir_b) = match peer_identity(ctx, &dec.payloads) {
             Ok(x) => x,
             Err(None) => return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash),
             Err(Some(reason)) => return Step::Fail(reason),
@@ -545,15 +576,15 @@ impl ExpectMm6 {
             return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
         };
         self.session.accept(0, &dec);
-        let initial_contact = has_initial_contact(&dec);
+        let initial_contact = has_initial_contact(&dec.payloads);
         Step::Next {
-            next: Phase1State::Established(Box::new(Established {
-                session: self.session,
+            next: Phase1State::Established(Box::new(Established::new(
+                self.session,
                 peer_id,
-                proposal: self.proposal,
+                self.proposal,
                 initial_contact,
-                _authenticated: proof,
-            })),
+                proof,
+            ))),
             reply: None,
             expect_reply: false,
         }

@@ -2,6 +2,7 @@
 //! valid in that state:
 //!
 //! - [`main_mode`]: Phase 1 Main Mode with pre-shared keys (RFC 2409 §5.4);
+//! - [`aggressive_mode`]: Phase 1 Aggressive Mode with pre-shared keys;
 //! - [`quick_mode`]: Phase 2 Quick Mode (RFC 2409 §5.5), PFS optional;
 //! - [`informational`]: protected Notify and Delete (RFC 2408 §4.8, RFC 2409 §5.7);
 //! - [`proposals`]: SA payloads built from configuration and chosen from offers.
@@ -9,6 +10,7 @@
 //! This module holds what they share: the encryption of message bodies
 //! under the ISAKMP SA and the IV chain.
 
+pub(crate) mod aggressive_mode;
 pub(crate) mod informational;
 pub(crate) mod main_mode;
 pub(crate) mod proof;
