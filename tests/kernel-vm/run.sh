@@ -425,6 +425,7 @@ if [ -f "$base/vmlinux" ]; then
 fi
 
 console="$work/console.log"
+: >"$console"  # qemu may die before it opens it
 mem="${IPSEC_KERNEL_VM_MEM:-512}"
 note "booting $(cat "$base/kver") with ${#steps[@]} step(s)"
 start=$SECONDS

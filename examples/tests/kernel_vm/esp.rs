@@ -771,6 +771,49 @@ impl Recording {
     }
 }
 
+impl Recording {
+    /// Arguments and input for `ipsec-inspect esp decap` on this packet.
+    /// The tool takes IPv4 packets whole; for IPv6 it gets what follows the
+    /// fixed header (this project's captures carry no extension headers).
+    pub(crate) fn ipsec_inspect_decap(&self) -> Result<(Vec<String>, String), String> {
+        let mut args = vec![
+            "esp".to_string(),
+            "decap".into(),
+            "--spi".into(),
+            format!("{:08x}", self.spi),
+            "--enc".into(),
+            format!("{}:{}", self.encryption, self.encryption_key),
+            "--mode".into(),
+            if self.tunnel { "tunnel" } else { "transport" }.into(),
+        ];
+        if let (Some(name), Some(key)) = (&self.integrity, &self.integrity_key) {
+            args.extend(["--auth".into(), format!("{name}:{key}")]);
+        }
+        if self.esn {
+            args.extend([
+                "--esn-high".into(),
+                ((self.resume_after + 1) >> 32).to_string(),
+            ]);
+        }
+        if self.udp_encap {
+            args.push("--udp-encap".into());
+        }
+        args.push("-".into());
+        let packet = parse_hex(&self.packet)?;
+        let input = if self.outer_dst.is_ipv6() {
+            packet.get(40..).ok_or("short IPv6 packet")?
+        } else {
+            &packet[..]
+        };
+        Ok((args, to_hex(input)))
+    }
+
+    /// The UDP payload, hex.
+    pub(crate) fn payload_hex(&self) -> &str {
+        &self.payload
+    }
+}
+
 /// `packet` is one IP packet from `src` to `dst` holding a UDP datagram to
 /// `dst_port` with `payload`.
 fn check_udp_packet(
