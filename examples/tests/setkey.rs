@@ -194,7 +194,13 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
         .take()
         .unwrap()
         .write_all(input.as_bytes())
-        .unwrap();
+        .map_err(|e| e.kind())
+        .or_else(|kind| match kind {
+            // The program may exit (e.g. on a usage error) before reading stdin.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Err(other),
+        })
+        .expect("write the child's stdin");
     child.wait_with_output().unwrap()
 }
 
