@@ -27,9 +27,10 @@ pub use event::{
     InitiateError, Phase, SaKeys, Transmit,
 };
 
-use crate::config::{ChildPolicy, EndpointConfig, ExchangeMode, canonical};
+use crate::config::{ChildPolicy, EndpointConfig, ExchangeMode, NatTraversal, canonical};
 use crate::exchange::aggressive_mode;
 use crate::exchange::main_mode::{self, DropKind, Phase1Ctx, Phase1State, Step};
+use crate::exchange::nat::{self, NAT_T_PORT, NatDetection, NatVariant};
 use crate::timer::{Retransmission, Timer, TimerTable};
 use crate::wire::{
     Cookie, ExchangeType, Header, Message, MessageId, Notification, PayloadBody, PayloadType,
@@ -75,6 +76,12 @@ struct IkeSa {
     established_at: Option<Instant>,
     /// The type of an unauthenticated error notify the peer sent.
     peer_hint: Option<String>,
+    /// NAT-T dialect both sides announced.
+    nat: Option<NatVariant>,
+    /// What NAT-D showed.
+    nat_detection: Option<NatDetection>,
+    /// IKE moved to port 4500 (RFC 3947 §4); ESP is UDP-encapsulated.
+    floated: bool,
 }
 
 impl IkeSa {
@@ -107,6 +114,21 @@ pub struct Endpoint {
     /// Digests of first messages we refused, so their retransmissions are
     /// dropped quietly instead of failing again (bounded).
     refused: VecDeque<[u8; 20]>,
+}
+
+/// The four zero bytes before IKE on port 4500 (RFC 3948 §2.2).
+const NON_ESP_MARKER: [u8; 4] = [0; 4];
+/// The NAT-keepalive payload (RFC 3948 §2.3).
+const NAT_KEEPALIVE: u8 = 0xff;
+
+/// A message for `sa` arrived on port 4500: IKE has floated, and the
+/// source is where the peer's NAT now maps it.
+fn follow_float(sa: &mut IkeSa, local: SocketAddr, remote: SocketAddr) {
+    if local.port() == NAT_T_PORT && sa.nat.is_some() {
+        sa.local = local;
+        sa.remote = remote;
+        sa.floated = true;
+    }
 }
 
 /// How many refused first messages are remembered.
@@ -192,6 +214,8 @@ impl Endpoint {
                 ExchangeMode::Aggressive => ExchangeType::AGGRESSIVE,
             },
             peer_claim: None,
+            nat: None,
+            nat_result: None,
         };
         let started = match peer.exchange_mode {
             ExchangeMode::Main => main_mode::initiate(&mut ctx),
@@ -227,6 +251,9 @@ impl Endpoint {
             expired: false,
             established_at: None,
             peer_hint: None,
+            nat: None,
+            nat_detection: None,
+            floated: false,
         };
         sa.timers
             .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -257,8 +284,11 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Feeds one received UDP payload (port 500, or port 4500 with the
-    /// non-ESP marker already removed).
+    /// Feeds one received UDP payload, as received. On port 4500 (NAT-T)
+    /// IKE messages start with the 4-byte non-ESP marker, which is checked
+    /// and stripped here; NAT-keepalives are ignored, and ESP (a non-zero
+    /// SPI where the marker would be) belongs to the data path and is
+    /// counted as unexpected (RFC 3948 §2.2).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
@@ -267,6 +297,20 @@ impl Endpoint {
         data: &[u8],
     ) {
         self.stats.datagrams_in += 1;
+        let data = if local.port() == NAT_T_PORT {
+            match data.split_first_chunk::<4>() {
+                Some((&NON_ESP_MARKER, ike)) => ike,
+                // A NAT-keepalive, or ESP for the data path: not ours.
+                _ => {
+                    if data != [NAT_KEEPALIVE] {
+                        self.stats.unexpected += 1;
+                    }
+                    return;
+                }
+            }
+        } else {
+            data
+        };
         let Ok(msg) = Message::parse(data) else {
             self.stats.malformed += 1;
             return;
@@ -277,7 +321,7 @@ impl Endpoint {
                 self.handle_phase1(now, local, remote, data, &msg)
             }
             ExchangeType::QUICK_MODE | ExchangeType::INFORMATIONAL => {
-                self.handle_protected(now, &msg.header, data, &msg)
+                self.handle_protected(now, local, remote, &msg.header, data, &msg)
             }
             _ => self.stats.unexpected += 1,
         }
@@ -345,6 +389,11 @@ impl Endpoint {
             return;
         };
         let first_contact = peer.initial_contact && !self.has_other_sa_with(&sa);
+        if sa.role == Role::Initiator && sa.nat.is_none() && peer.nat_traversal != NatTraversal::Off
+        {
+            sa.nat = msg.payloads().and_then(nat::variant_of);
+        }
+        follow_float(&mut sa, local, remote);
         let mut ctx = Phase1Ctx {
             rng: &mut *self.rng,
             config: &config,
@@ -356,9 +405,13 @@ impl Endpoint {
             first_contact,
             exchange: h.exchange_type,
             peer_claim: None,
+            nat: sa.nat,
+            nat_result: None,
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
-        match state.handle(&mut ctx, msg) {
+        let step = state.handle(&mut ctx, msg);
+        let nat_result = ctx.nat_result;
+        match step {
             Step::Next {
                 next,
                 reply,
@@ -366,6 +419,21 @@ impl Endpoint {
             } => {
                 sa.state = next;
                 sa.last_received = Some(data.to_vec());
+                if nat_result.is_some() {
+                    sa.nat_detection = nat_result;
+                }
+                // RFC 3947 §4: the initiator moves to 4500 with MM5 once a NAT
+                // is seen (or always, with `nat_traversal force`).
+                let force = peer.nat_traversal == NatTraversal::Force;
+                if sa.role == Role::Initiator
+                    && !sa.floated
+                    && sa.nat.is_some()
+                    && (nat_result.is_some_and(NatDetection::any) || force && nat_result.is_some())
+                {
+                    sa.local.set_port(NAT_T_PORT);
+                    sa.remote.set_port(NAT_T_PORT);
+                    sa.floated = true;
+                }
                 if let Some(bytes) = reply {
                     self.send(&mut sa, now, bytes, expect_reply);
                 } else {
@@ -421,6 +489,11 @@ impl Endpoint {
         let handle = self.alloc_handle();
         let cky_r = self.cookie();
         let cky_i = msg.header.initiator_cookie;
+        let nat = if peer.nat_traversal == NatTraversal::Off {
+            None
+        } else {
+            msg.payloads().and_then(nat::variant_of)
+        };
         let mut ctx = Phase1Ctx {
             rng: &mut *self.rng,
             config: &config,
@@ -432,6 +505,8 @@ impl Endpoint {
             first_contact: false,
             exchange: msg.header.exchange_type,
             peer_claim: None,
+            nat,
+            nat_result: None,
         };
         let mode = if msg.header.exchange_type == ExchangeType::AGGRESSIVE {
             ExchangeMode::Aggressive
@@ -473,6 +548,9 @@ impl Endpoint {
                     expired: false,
                     established_at: None,
                     peer_hint: None,
+                    nat,
+                    nat_detection: None,
+                    floated: local.port() == NAT_T_PORT,
                 };
                 sa.timers
                     .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -552,6 +630,11 @@ impl Endpoint {
         sa.timers.set(Timer::HardExpiry, now + lifetime.duration());
         if est.initial_contact {
             self.drop_others_with_peer(sa);
+        }
+        // Behind a NAT we keep its mapping alive (RFC 3948 §2.3).
+        if sa.floated && sa.nat_detection.is_some_and(|d| d.local_behind) {
+            sa.timers
+                .set(Timer::NatKeepalive, now + self.config.nat_keepalive);
         }
         self.start_pending(now, sa);
         let Some(est) = sa.state.established() else {
@@ -672,6 +755,12 @@ impl Endpoint {
                         sa.expired = true;
                         keep = !sa.children.is_empty();
                     }
+                    Timer::NatKeepalive => {
+                        self.transmits
+                            .push_back((sa.local, sa.remote, vec![NAT_KEEPALIVE]));
+                        sa.timers
+                            .set(Timer::NatKeepalive, now + self.config.nat_keepalive);
+                    }
                     _ => {}
                 }
             }
@@ -713,13 +802,19 @@ impl Endpoint {
         let _ = now;
         let (local, remote, bytes) = self.transmits.pop_front()?;
         buf.clear();
+        // On port 4500 IKE messages carry the non-ESP marker (RFC 3948 §2.2);
+        // the one-byte keepalive does not.
+        let non_esp_marker = local.port() == NAT_T_PORT && bytes != [NAT_KEEPALIVE];
+        if non_esp_marker {
+            buf.extend_from_slice(&NON_ESP_MARKER);
+        }
         buf.extend_from_slice(&bytes);
         self.stats.datagrams_out += 1;
         Some(Transmit {
             local,
             remote,
-            size: bytes.len(),
-            non_esp_marker: false,
+            size: buf.len(),
+            non_esp_marker,
         })
     }
 

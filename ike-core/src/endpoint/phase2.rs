@@ -67,7 +67,7 @@ impl Endpoint {
         sa: &'a mut IkeSa,
         nonce_len: usize,
     ) -> Option<QuickCtx<'a>> {
-        let (cky_i, cky_r) = (sa.cky_i, sa.cky_r);
+        let (cky_i, cky_r, udp) = (sa.cky_i, sa.cky_r, sa.floated);
         Some(QuickCtx {
             rng,
             peer,
@@ -75,6 +75,7 @@ impl Endpoint {
             cky_i,
             cky_r,
             nonce_len,
+            udp,
         })
     }
 
@@ -567,6 +568,8 @@ impl Endpoint {
     pub(super) fn handle_protected(
         &mut self,
         now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
         h: &Header,
         data: &[u8],
         msg: &Message,
@@ -591,6 +594,7 @@ impl Endpoint {
         let Some(mut sa) = self.sas.remove(&handle) else {
             return;
         };
+        super::follow_float(&mut sa, local, remote);
         let keep = if h.exchange_type == crate::wire::ExchangeType::QUICK_MODE {
             self.handle_quick(now, &mut sa, data, msg);
             true

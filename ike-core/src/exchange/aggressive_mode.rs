@@ -72,7 +72,7 @@ pub(crate) fn initiate(ctx: &mut Phase1Ctx<'_>) -> Option<(Phase1State, Vec<u8>)
         Payload::new(PayloadType::NONCE, ni),
         id,
     ];
-    payloads.extend(proposals::vendor_ids(ctx.peer));
+    payloads.extend(super::nat::vendor_ids(ctx.peer, None, false));
     let bytes = emit(ctx.header(), payloads)?;
     Some((Phase1State::ExpectAm2(Box::new(state)), bytes))
 }
@@ -130,7 +130,7 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
         id,
         Payload::new(PayloadType::HASH, hash_r.as_bytes().to_vec()),
     ];
-    out.extend(proposals::vendor_ids(ctx.peer));
+    out.extend(super::nat::vendor_ids(ctx.peer, ctx.nat, true));
     let Some(bytes) = emit(ctx.header(), out) else {
         return Step::Drop(Phase1State::Dead, DropKind::Malformed);
     };

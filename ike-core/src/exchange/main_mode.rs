@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 
 use rand_core::CryptoRngCore;
 
+use super::nat::{self, NatDetection, NatVariant};
 use super::proof::{PeerAuthenticated, verify_phase1};
 use super::proposals::{self, IdBody};
 use super::{Decrypted, Phase1Session};
@@ -44,6 +45,10 @@ pub(crate) struct Phase1Ctx<'a> {
     pub(crate) exchange: ExchangeType,
     /// The identity an Aggressive Mode peer claimed, to pick its PSK.
     pub(crate) peer_claim: Option<Identity>,
+    /// The NAT-T dialect both sides announced, if any.
+    pub(crate) nat: Option<NatVariant>,
+    /// Out: what the peer's NAT-D payloads showed.
+    pub(crate) nat_result: Option<NatDetection>,
 }
 
 impl Phase1Ctx<'_> {
@@ -55,6 +60,37 @@ impl Phase1Ctx<'_> {
         let mut n = vec![0u8; self.config.nonce_len.clamp(8, 256)];
         self.rng.fill_bytes(&mut n);
         n
+    }
+
+    /// Our NAT-D payloads, when NAT-T was agreed.
+    fn nat_d(&self, hash: crate::crypto::HashAlgorithm) -> Vec<Payload> {
+        let force = self.peer.nat_traversal == crate::config::NatTraversal::Force;
+        self.nat.map_or_else(Vec::new, |v| {
+            nat::nat_d_payloads(
+                v,
+                hash,
+                &self.cky_i,
+                &self.cky_r,
+                self.local,
+                self.remote,
+                force,
+            )
+        })
+    }
+
+    /// Reads the peer's NAT-D payloads into `nat_result`.
+    fn check_nat_d(&mut self, hash: crate::crypto::HashAlgorithm, payloads: &[Payload]) {
+        if let Some(v) = self.nat {
+            self.nat_result = nat::detect(
+                v,
+                hash,
+                &self.cky_i,
+                &self.cky_r,
+                self.local,
+                self.remote,
+                payloads,
+            );
+        }
     }
 
     pub(crate) fn our_identity(&self) -> Identity {
@@ -274,7 +310,7 @@ pub(crate) fn initiate(ctx: &mut Phase1Ctx<'_>) -> Option<(Phase1State, Vec<u8>)
     let sa = proposals::phase1_sa(&ctx.peer.proposals);
     let sai_b = sa.body.clone();
     let mut payloads = vec![sa];
-    payloads.extend(proposals::vendor_ids(ctx.peer));
+    payloads.extend(nat::vendor_ids(ctx.peer, None, false));
     let bytes = emit(ctx.header(), payloads)?;
     Some((Phase1State::ExpectMm2(Box::new(ExpectMm2 { sai_b })), bytes))
 }
@@ -292,7 +328,7 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
         Err(m) => return Step::Fail(FailureReason::NoProposalChosen(m)),
     };
     let mut payloads = vec![proposals::phase1_reply(&choice.offer, &choice.proposal)];
-    payloads.extend(proposals::vendor_ids(ctx.peer));
+    payloads.extend(nat::vendor_ids(ctx.peer, ctx.nat, true));
     let Some(bytes) = emit(ctx.header(), payloads) else {
         return Step::Drop(Phase1State::Dead, DropKind::Malformed);
     };
@@ -361,10 +397,11 @@ impl ExpectMm2 {
             Err(e) => return Step::Fail(FailureReason::Protocol(format!("DH: {e}"))),
         };
         let ni = ctx.nonce();
-        let payloads = vec![
+        let mut payloads = vec![
             Payload::new(PayloadType::KEY_EXCHANGE, dh.public_value().to_vec()),
             Payload::new(PayloadType::NONCE, ni.clone()),
         ];
+        payloads.extend(ctx.nat_d(proposal.hash));
         let Some(bytes) = emit(ctx.header(), payloads) else {
             return Step::Drop(Phase1State::ExpectMm2(self), DropKind::Malformed);
         };
@@ -409,10 +446,12 @@ impl ExpectMm3 {
             Ok(s) => s,
             Err(e) => return Step::Fail(e),
         };
-        let reply = vec![
+        ctx.check_nat_d(self.proposal.hash, payloads);
+        let mut reply = vec![
             Payload::new(PayloadType::KEY_EXCHANGE, gxr.clone()),
             Payload::new(PayloadType::NONCE, nr),
         ];
+        reply.extend(ctx.nat_d(self.proposal.hash));
         let Some(bytes) = emit(ctx.header(), reply) else {
             return Step::Drop(Phase1State::ExpectMm3(self), DropKind::Malformed);
         };
@@ -439,6 +478,7 @@ impl ExpectMm4 {
         ) else {
             return Step::Drop(Phase1State::ExpectMm4(self), DropKind::Malformed);
         };
+        ctx.check_nat_d(self.proposal.hash, payloads);
         let gxi = self.dh.public_value().to_vec();
         let mut session = match session(
             ctx,

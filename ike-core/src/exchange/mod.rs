@@ -5,6 +5,7 @@
 //! - [`aggressive_mode`]: Phase 1 Aggressive Mode with pre-shared keys;
 //! - [`quick_mode`]: Phase 2 Quick Mode (RFC 2409 §5.5), PFS optional;
 //! - [`informational`]: protected Notify and Delete (RFC 2408 §4.8, RFC 2409 §5.7);
+//! - [`nat`]: NAT-T vendor IDs, NAT-D and detection (RFC 3947);
 //! - [`proposals`]: SA payloads built from configuration and chosen from offers.
 //!
 //! This module holds what they share: the encryption of message bodies
@@ -13,6 +14,7 @@
 pub(crate) mod aggressive_mode;
 pub(crate) mod informational;
 pub(crate) mod main_mode;
+pub(crate) mod nat;
 pub(crate) mod proof;
 pub(crate) mod proposals;
 pub(crate) mod quick_mode;

@@ -6,7 +6,7 @@
     reason = "the Quick Mode builders are used once Quick Mode lands"
 )]
 
-use crate::config::{ChildPolicy, Lifetime, PeerConfig, Phase1Proposal};
+use crate::config::{ChildPolicy, Lifetime, Phase1Proposal};
 use crate::policy::{Phase1Offer, Phase2Choice, Phase2Offer};
 use crate::wire::{
     AuthAlgorithm, AuthMethod, Cookie, EncapsulationMode as WireMode, EncryptionAlgorithm,
@@ -206,13 +206,6 @@ pub(crate) fn parse_phase2_offers(body: &[u8]) -> Option<Vec<Phase2Offer>> {
         }
     }
     (!out.is_empty()).then_some(out)
-}
-
-/// Vendor IDs we announce: DPD (RFC 3706) always; NAT-T (RFC 3947 and the
-/// draft-02/03 IDs older peers look for) when enabled.
-pub(crate) fn vendor_ids(peer: &PeerConfig) -> Vec<Payload> {
-    let _ = peer;
-    Vec::new()
 }
 
 /// The ID payload body (RFC 2407 §4.6.2): type, protocol, port, data.

@@ -39,6 +39,8 @@ pub(crate) struct QuickCtx<'a> {
     pub(crate) cky_i: Cookie,
     pub(crate) cky_r: Cookie,
     pub(crate) nonce_len: usize,
+    /// Offer the UDP-encapsulated modes (NAT-T is in use, RFC 3947 §5).
+    pub(crate) udp: bool,
 }
 
 impl QuickCtx<'_> {
@@ -237,7 +239,7 @@ pub(crate) fn initiate(
         None => None,
     };
     let mut rest = vec![
-        proposals::phase2_sa(policy, spi_in, false),
+        proposals::phase2_sa(policy, spi_in, ctx.udp),
         Payload::new(PayloadType::NONCE, ni.clone()),
     ];
     if let Some(dh) = &dh {

@@ -1,0 +1,188 @@
+//! NAT traversal (RFC 3947): detection, floating to 4500 with the non-ESP
+//! marker, UDP-encapsulated modes, keepalives, `nat_traversal force`.
+
+mod sim;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use ike_core::config::{NatTraversal, PeerConfig};
+use sim::fixtures::{B, children, endpoint_with, failures, peer, pix_child, pix_phase1};
+use sim::{Nat, Node, Pair};
+
+const A_PRIVATE: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+const A_PUBLIC: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+const B_PRIVATE: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 9, 0, 2));
+
+fn nat_peer(addr: IpAddr, mode: NatTraversal) -> PeerConfig {
+    let mut p = peer(addr, vec![pix_phase1()], vec![pix_child()]);
+    p.nat_traversal = mode;
+    p
+}
+
+/// A behind a NAPT (10.0.0.2 -> 203.0.113.7), B public; optionally B behind
+/// its own NAT with ports 500 and 4500 forwarded.
+fn natted_pair(b_behind_nat: bool, seed: u64) -> Pair {
+    let a_ep = endpoint_with(nat_peer(B, NatTraversal::On), b"k", seed);
+    let b_ep = endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", seed + 1);
+    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let b_addr = if b_behind_nat { B_PRIVATE } else { B };
+    let mut b = Node::new(b_ep, SocketAddr::new(b_addr, 500));
+    if b_behind_nat {
+        let mut nat = Nat::new(B);
+        for port in [500, 4500] {
+            nat.map
+                .push((SocketAddr::new(B_PRIVATE, port), SocketAddr::new(B, port)));
+        }
+        b.nat = Some(nat);
+    }
+    Pair::new(a, b, seed)
+}
+
+fn start(p: &mut Pair) {
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), pix_child())
+        .unwrap();
+}
+
+fn up(p: &Pair) -> bool {
+    !children(&p.a.events).is_empty() && !children(&p.b.events).is_empty()
+}
+
+#[test]
+fn nat_on_the_initiator_side_floats_and_encapsulates() {
+    let mut p = natted_pair(false, 1);
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (
+        children(&p.a.events)[0].clone(),
+        children(&p.b.events)[0].clone(),
+    );
+    assert_eq!(a.outbound.spi, b.inbound.spi);
+    assert_eq!(*a.outbound.encryption, *b.inbound.encryption);
+    // A sends ESP from 4500 to 4500; B answers the NAT's mapping of A's 4500.
+    assert_eq!(a.udp_encapsulation, Some((4500, 4500)));
+    let (b_port, a_mapped) = b.udp_encapsulation.unwrap();
+    assert_eq!(b_port, 4500);
+    assert_eq!(b.remote, SocketAddr::new(A_PUBLIC, a_mapped));
+    assert_ne!(a_mapped, 4500, "the NAT rewrote the port");
+    // MM1..MM4 on 500 without marker, everything after on 4500 with it.
+    let marked: Vec<bool> = p.a.sent.iter().map(|(t, _)| t.non_esp_marker).collect();
+    assert_eq!(&marked[..2], [false, false]);
+    assert!(marked[2..].iter().all(|m| *m), "{marked:?}");
+    assert!(
+        p.a.sent[2..]
+            .iter()
+            .all(|(t, b)| t.local.port() == 4500 && b[..4] == [0, 0, 0, 0])
+    );
+    // Only the side behind the NAT sends keepalives.
+    p.advance(Duration::from_secs(65));
+    let keepalives = |n: &Node| {
+        n.sent
+            .iter()
+            .filter(|(_, b)| b.as_slice() == [0xff])
+            .count()
+    };
+    assert!(keepalives(&p.a) >= 3, "{}", keepalives(&p.a));
+    assert_eq!(keepalives(&p.b), 0);
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
+}
+
+#[test]
+fn nat_on_both_sides() {
+    let mut p = natted_pair(true, 2);
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (
+        children(&p.a.events)[0].clone(),
+        children(&p.b.events)[0].clone(),
+    );
+    assert_eq!(a.inbound.spi, b.outbound.spi);
+    assert!(a.udp_encapsulation.is_some() && b.udp_encapsulation.is_some());
+    // Both are behind a NAT, so both keep their mappings alive.
+    p.advance(Duration::from_secs(45));
+    let keepalives = |n: &Node| {
+        n.sent
+            .iter()
+            .filter(|(_, b)| b.as_slice() == [0xff])
+            .count()
+    };
+    assert!(keepalives(&p.a) >= 2 && keepalives(&p.b) >= 2);
+}
+
+#[test]
+fn no_nat_no_float() {
+    let a = Node::new(
+        endpoint_with(nat_peer(B, NatTraversal::On), b"k", 3),
+        SocketAddr::new(A_PUBLIC, 500),
+    );
+    let b = Node::new(
+        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 4),
+        SocketAddr::new(B, 500),
+    );
+    let mut p = Pair::new(a, b, 3);
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(10), up));
+    assert_eq!(children(&p.a.events)[0].udp_encapsulation, None);
+    assert!(
+        p.a.sent
+            .iter()
+            .chain(&p.b.sent)
+            .all(|(t, _)| !t.non_esp_marker && t.local.port() == 500)
+    );
+    // NAT-T was still negotiated: MM3 carries two NAT-D payloads.
+    let mm3 = &p.a.sent[1].1;
+    assert!(mm3.windows(2).any(|w| w == [20, 0]), "NAT-D chained in MM3");
+}
+
+#[test]
+fn forced_encapsulation_without_a_nat() {
+    let a = Node::new(
+        endpoint_with(nat_peer(B, NatTraversal::Force), b"k", 5),
+        SocketAddr::new(A_PUBLIC, 500),
+    );
+    let b = Node::new(
+        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 6),
+        SocketAddr::new(B, 500),
+    );
+    let mut p = Pair::new(a, b, 5);
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    assert_eq!(
+        children(&p.a.events)[0].udp_encapsulation,
+        Some((4500, 4500))
+    );
+    assert_eq!(
+        children(&p.b.events)[0].udp_encapsulation,
+        Some((4500, 4500))
+    );
+}
+
+#[test]
+fn nat_traversal_off_behind_a_nat_still_negotiates_without_floating() {
+    let a_ep = endpoint_with(nat_peer(B, NatTraversal::Off), b"k", 7);
+    let b_ep = endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 8);
+    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let mut p = Pair::new(a, Node::new(b_ep, SocketAddr::new(B, 500)), 7);
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(10), up));
+    assert_eq!(children(&p.b.events)[0].udp_encapsulation, None);
+}
