@@ -349,3 +349,43 @@ fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
     p.advance(Duration::from_secs(50));
     assert_eq!(deleted(&p.a.events).len(), 1, "old pair gone at 300 s");
 }
+
+#[test]
+fn byte_lifetime_reported_by_the_data_path_rekeys() {
+    let mut child = pix_child();
+    child.lifetime = Lifetime {
+        seconds: Some(3600),
+        kilobytes: Some(1024),
+    };
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![child.clone()]),
+        peer(A, vec![pix_phase1()], vec![child.clone()]),
+        11,
+    );
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+    assert!(p.drive_until(Duration::from_secs(5), |p| {
+        !children(&p.b.events).is_empty()
+    }));
+    let first = children(&p.a.events)[0].clone();
+    assert_eq!(
+        first.lifetime.bytes(),
+        Some(1024 * 1024),
+        "kilobytes are 1024 bytes, as racoon counts"
+    );
+    // esp-core says 80% of the bytes went through: soft expiry, rekey.
+    let now = p.now;
+    p.a.ep.child_lifetime_reached(now, first.id, false).unwrap();
+    assert!(p.drive_until(Duration::from_secs(5), |p| children(&p.b.events).len() == 2));
+    p.advance(Duration::from_secs(1));
+    assert_eq!(
+        deleted(&p.a.events),
+        [(first.inbound.spi, first.outbound.spi, false)]
+    );
+    assert!(
+        p.a.ep
+            .child_lifetime_reached(p.now, first.id, true)
+            .is_err(),
+        "already gone"
+    );
+}

@@ -332,3 +332,33 @@ fn completes_under_loss_duplication_and_reordering() {
         "only {completed} of 10 lossy runs completed"
     );
 }
+
+#[test]
+fn tampered_quick_mode_messages_are_dropped_and_resent() {
+    // Flip one bit in the first copy of QM1, QM2 and QM3 each (exchange type
+    // 32 at byte 18): decryption or HASH(n) fails, the message is dropped,
+    // and the resend goes through.
+    let mut p = pix_pair(40);
+    let mut flipped = [false; 3];
+    let mut seen = 0usize;
+    p.intercept = Some(Box::new(move |_, bytes: &mut Vec<u8>| {
+        if bytes.len() > 40 && bytes[18] == 32 && seen < 3 && !flipped[seen] {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x01;
+            flipped[seen] = true;
+            seen += 1;
+        }
+        true
+    }));
+    start(&mut p, pix_child());
+    assert!(
+        p.drive_until(Duration::from_secs(60), one_child_each),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    assert_mirrored(a[0], b[0]);
+    assert!(p.a.ep.stats().bad_hash + p.b.ep.stats().bad_hash >= 1);
+    assert!(p.a.ep.stats().retransmits_sent + p.b.ep.stats().retransmits_sent >= 1);
+}

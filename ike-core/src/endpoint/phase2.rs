@@ -535,6 +535,32 @@ impl Endpoint {
         }
     }
 
+    /// The data path saw a pair reach its byte lifetime (kilobytes, see
+    /// [`crate::config::BYTES_PER_KILOBYTE`]): time lifetimes are ours to
+    /// track, bytes only the data path (esp-core or the kernel) can count.
+    /// `hard: false` starts the rekey as a soft time expiry would; `hard:
+    /// true` removes the pair.
+    pub fn child_lifetime_reached(
+        &mut self,
+        now: Instant,
+        child: ChildSaId,
+        hard: bool,
+    ) -> Result<(), super::InitiateError> {
+        let c = self
+            .sas
+            .values_mut()
+            .flat_map(|s| s.children.iter_mut())
+            .find(|c| c.id == child)
+            .ok_or(super::InitiateError::NoSuchSa)?;
+        if hard {
+            c.hard_at = c.hard_at.min(now);
+        } else {
+            c.soft_at = c.soft_at.min(now);
+        }
+        self.handle_timeout(now);
+        Ok(())
+    }
+
     /// Deletes one IPsec SA pair and tells the peer.
     pub fn delete_child(
         &mut self,
