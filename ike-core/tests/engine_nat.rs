@@ -186,3 +186,38 @@ fn nat_traversal_off_behind_a_nat_still_negotiates_without_floating() {
     assert!(p.drive_until(Duration::from_secs(10), up));
     assert_eq!(children(&p.b.events)[0].udp_encapsulation, None);
 }
+
+#[test]
+fn aggressive_mode_behind_a_nat() {
+    let mut a_cfg = nat_peer(B, NatTraversal::On);
+    a_cfg.exchange_mode = ike_core::config::ExchangeMode::Aggressive;
+    let mut a = Node::new(
+        endpoint_with(a_cfg, b"k", 9),
+        SocketAddr::new(A_PRIVATE, 500),
+    );
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let b = Node::new(
+        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 10),
+        SocketAddr::new(B, 500),
+    );
+    let mut p = Pair::new(a, b, 9);
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    // AM1, AM2 on 500; AM3 already on 4500 with the marker.
+    let am3 =
+        p.a.sent
+            .iter()
+            .find(|(_, b)| b.len() > 22 && b[4 + 18] == 4)
+            .expect("AM3 on 4500");
+    assert!(am3.0.non_esp_marker && am3.0.local.port() == 4500);
+    assert_eq!(
+        children(&p.a.events)[0].udp_encapsulation,
+        Some((4500, 4500))
+    );
+    assert!(children(&p.b.events)[0].udp_encapsulation.is_some());
+}

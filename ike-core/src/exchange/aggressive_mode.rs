@@ -13,6 +13,7 @@
 //! prefer Main Mode (see [`crate::config::ExchangeMode::Aggressive`]).
 //! The initiator can offer only the DH group of its KE payload, so every
 //! transform it offers uses the group of its first proposal.
+//! With NAT-T, NAT-D rides in AM2 and AM3 and AM3 already goes to port 4500.
 //! AM3 is sent in clear as RFC 2409 §5.4 shows; an encrypted AM3 is
 //! accepted too, since some peers send one.
 
@@ -131,6 +132,8 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
         Payload::new(PayloadType::HASH, hash_r.as_bytes().to_vec()),
     ];
     out.extend(super::nat::vendor_ids(ctx.peer, ctx.nat, true));
+    // RFC 3947 §3.2: NAT-D goes in AM2 and AM3 (AM1 has no responder cookie yet).
+    out.extend(ctx.nat_d(proposal.hash));
     let Some(bytes) = emit(ctx.header(), out) else {
         return Step::Drop(Phase1State::Dead, DropKind::Malformed);
     };
@@ -181,6 +184,7 @@ impl ExpectAm2 {
             Err(None) => return Step::Drop(Phase1State::ExpectAm2(self), DropKind::Malformed),
             Err(Some(reason)) => return Step::Fail(reason),
         };
+        ctx.check_nat_d(proposal.hash, payloads);
         let gxi = self.dh.public_value().to_vec();
         let mut session = match session(
             ctx, &proposal, &self.dh, &ke.body, &self.ni, &nr.body, &gxi, &ke.body,
@@ -203,6 +207,7 @@ impl ExpectAm2 {
         };
         let hash_i = session.keys.hash_i(&inputs);
         let mut out = vec![Payload::new(PayloadType::HASH, hash_i.as_bytes().to_vec())];
+        out.extend(ctx.nat_d(proposal.hash));
         if ctx.first_contact {
             out.push(proposals::initial_contact(&ctx.cky_i, &ctx.cky_r));
         }
@@ -226,7 +231,6 @@ impl ExpectAm2 {
 
 impl ExpectAm3 {
     pub(crate) fn handle(mut self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
-        let _ = ctx;
         let payloads: Vec<Payload> = match &msg.body {
             MessageBody::Plain(p) => p.clone(),
             MessageBody::Encrypted {
@@ -240,6 +244,7 @@ impl ExpectAm3 {
                 None => return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash),
             },
         };
+        ctx.check_nat_d(self.proposal.hash, &payloads);
         let Some(hash) = find(&payloads, PayloadType::HASH) else {
             return Step::Drop(Phase1State::ExpectAm3(self), DropKind::Malformed);
         };

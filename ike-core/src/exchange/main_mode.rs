@@ -63,7 +63,7 @@ impl Phase1Ctx<'_> {
     }
 
     /// Our NAT-D payloads, when NAT-T was agreed.
-    fn nat_d(&self, hash: crate::crypto::HashAlgorithm) -> Vec<Payload> {
+    pub(crate) fn nat_d(&self, hash: crate::crypto::HashAlgorithm) -> Vec<Payload> {
         let force = self.peer.nat_traversal == crate::config::NatTraversal::Force;
         self.nat.map_or_else(Vec::new, |v| {
             nat::nat_d_payloads(
@@ -79,7 +79,7 @@ impl Phase1Ctx<'_> {
     }
 
     /// Reads the peer's NAT-D payloads into `nat_result`.
-    fn check_nat_d(&mut self, hash: crate::crypto::HashAlgorithm, payloads: &[Payload]) {
+    pub(crate) fn check_nat_d(&mut self, hash: crate::crypto::HashAlgorithm, payloads: &[Payload]) {
         if let Some(v) = self.nat {
             self.nat_result = nat::detect(
                 v,
