@@ -389,3 +389,30 @@ fn byte_lifetime_reported_by_the_data_path_rekeys() {
         "already gone"
     );
 }
+
+#[test]
+fn dpd_probe_is_answered() {
+    let mut p = established(12);
+    let Some(Event::Phase1Up { sa, .. }) =
+        p.a.events
+            .iter()
+            .find(|e| matches!(e, Event::Phase1Up { .. }))
+            .cloned()
+    else {
+        unreachable!()
+    };
+    let now = p.now;
+    let seq = p.a.ep.probe_peer(now, sa).unwrap();
+    p.advance(Duration::from_secs(1));
+    let answered: Vec<u32> =
+        p.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::PeerAlive { sequence, .. } => Some(*sequence),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(answered, [seq]);
+    let next = p.a.ep.probe_peer(p.now, sa).unwrap();
+    assert_eq!(next, seq.wrapping_add(1));
+}

@@ -245,6 +245,13 @@ pub enum Event {
         /// Whether the peer deleted it (an authenticated Delete).
         by_peer: bool,
     },
+    /// The peer answered our DPD probe ([`super::Endpoint::probe_peer`]).
+    PeerAlive {
+        /// The ISAKMP SA probed.
+        sa: IkeSaHandle,
+        /// The sequence number answered.
+        sequence: u32,
+    },
     /// A negotiation failed.
     NegotiationFailed {
         /// The ISAKMP SA it belonged to.

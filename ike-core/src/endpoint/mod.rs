@@ -82,6 +82,8 @@ struct IkeSa {
     nat_detection: Option<NatDetection>,
     /// IKE moved to port 4500 (RFC 3947 §4); ESP is UDP-encapsulated.
     floated: bool,
+    /// Our last DPD sequence number.
+    dpd_sequence: Option<u32>,
 }
 
 impl IkeSa {
@@ -254,6 +256,7 @@ impl Endpoint {
             nat: None,
             nat_detection: None,
             floated: false,
+            dpd_sequence: None,
         };
         sa.timers
             .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -551,6 +554,7 @@ impl Endpoint {
                     nat,
                     nat_detection: None,
                     floated: local.port() == NAT_T_PORT,
+                    dpd_sequence: None,
                 };
                 sa.timers
                     .set(Timer::NegotiationTimeout, now + config.phase1_timeout);

@@ -444,6 +444,16 @@ impl Endpoint {
                     }
                 }
                 Request::Notify(_) => {}
+                Request::AreYouThere(seq) => {
+                    let ack = informational::dpd(true, sa.cky_i, sa.cky_r, seq);
+                    self.send_informational(sa, vec![ack]);
+                }
+                Request::Alive(sequence) => {
+                    self.events.push_back(Event::PeerAlive {
+                        sa: sa.handle,
+                        sequence,
+                    });
+                }
             }
         }
         keep
@@ -559,6 +569,32 @@ impl Endpoint {
         }
         self.handle_timeout(now);
         Ok(())
+    }
+
+    /// Sends a DPD R-U-THERE (RFC 3706) on an established ISAKMP SA; the
+    /// answer arrives as [`Event::PeerAlive`] with the returned sequence
+    /// number. Deciding when a silent peer is dead is the caller's policy.
+    pub fn probe_peer(
+        &mut self,
+        now: Instant,
+        sa: super::IkeSaHandle,
+    ) -> Result<u32, super::InitiateError> {
+        let _ = now;
+        let mut s = self.sas.remove(&sa).ok_or(super::InitiateError::NoSuchSa)?;
+        if s.state.established().is_none() {
+            self.sas.insert(sa, s);
+            return Err(super::InitiateError::NoSuchSa);
+        }
+        // RFC 3706 §5.5: start from a random sequence number.
+        let seq = match s.dpd_sequence {
+            Some(n) => n.wrapping_add(1),
+            None => self.rng.next_u32() >> 1,
+        };
+        s.dpd_sequence = Some(seq);
+        let probe = informational::dpd(false, s.cky_i, s.cky_r, seq);
+        self.send_informational(&mut s, vec![probe]);
+        self.sas.insert(sa, s);
+        Ok(seq)
     }
 
     /// Deletes one IPsec SA pair and tells the peer.

@@ -56,6 +56,10 @@ pub(crate) enum Request {
     DeleteIsakmp(Cookie, Cookie),
     /// An error notify.
     Notify(NotifyType),
+    /// DPD R-U-THERE with its sequence number (RFC 3706 §5): answer it.
+    AreYouThere(u32),
+    /// DPD R-U-THERE-ACK: the peer is alive.
+    Alive(u32),
 }
 
 /// Reads the requests out of an Informational whose hash verified. The
@@ -89,7 +93,12 @@ pub(crate) fn requests(msg: &Decrypted, _proof: HashVerified) -> Vec<Request> {
     }
     for p in msg.all(PayloadType::NOTIFICATION) {
         if let Ok(n) = Notification::parse_body(&p.body) {
-            out.push(Request::Notify(n.notify_type));
+            match (n.notify_type, n.dpd_sequence()) {
+                (NotifyType::R_U_THERE, Some(seq)) => out.push(Request::AreYouThere(seq)),
+                (NotifyType::R_U_THERE_ACK, Some(seq)) => out.push(Request::Alive(seq)),
+                (NotifyType::R_U_THERE_ACK, None) => {}
+                (ty, _) => out.push(Request::Notify(ty)),
+            }
         }
     }
     out
@@ -111,6 +120,13 @@ pub(crate) fn delete_isakmp(cky_i: Cookie, cky_r: Cookie) -> Payload {
     let d = Delete::new(ProtocolId::ISAKMP, 16, vec![[cky_i.0, cky_r.0].concat()]);
     d.to_payload()
         .unwrap_or_else(|_| Payload::new(PayloadType::DELETE, Vec::new()))
+}
+
+/// R-U-THERE (`ack: false`) or R-U-THERE-ACK for `seq` (RFC 3706 §5).
+pub(crate) fn dpd(ack: bool, cky_i: Cookie, cky_r: Cookie, seq: u32) -> Payload {
+    Notification::dpd(ack, cky_i, cky_r, seq)
+        .to_payload()
+        .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
 }
 
 /// An error notify (e.g. NO-PROPOSAL-CHOSEN) about an ESP negotiation.

@@ -1,4 +1,4 @@
-//! NAT traversal in Phase 1 (RFC 3947, and the draft-02/03 form older
+//! Vendor IDs (DPD, NAT-T) and NAT traversal in Phase 1 (RFC 3947, and the draft-02/03 form older
 //! peers speak): vendor IDs, NAT-D payloads and NAT detection.
 //!
 //! NAT-D = hash(CKY-I | CKY-R | IP | Port) with the negotiated hash. Each
@@ -84,8 +84,10 @@ pub(crate) fn vendor_ids(
     reply_to: Option<NatVariant>,
     replying: bool,
 ) -> Vec<Payload> {
+    // We answer R-U-THERE (RFC 3706 §4), so say so; we do not probe unasked.
+    let dpd = vid(KnownVendorId::Dpd);
     if peer.nat_traversal == NatTraversal::Off {
-        return Vec::new();
+        return dpd.into_iter().collect();
     }
     let ids: &[KnownVendorId] = match (replying, reply_to) {
         (false, _) => &[
@@ -98,7 +100,7 @@ pub(crate) fn vendor_ids(
         (true, Some(NatVariant::Draft)) => &[KnownVendorId::NatTDraft02Newline],
         (true, None) => &[],
     };
-    ids.iter().copied().filter_map(vid).collect()
+    ids.iter().copied().filter_map(vid).chain(dpd).collect()
 }
 
 /// Our two NAT-D payloads: the peer's address, then ours. With `force`
@@ -265,11 +267,13 @@ mod tests {
         let mut peer = PeerConfig::new(None, vec![], vec![]);
         peer.nat_traversal = NatTraversal::On;
         let offer = vendor_ids(&peer, None, false);
-        assert_eq!(offer.len(), 4);
+        assert_eq!(offer.len(), 5, "four NAT-T dialects and DPD");
         assert_eq!(variant_of(&offer), Some(NatVariant::Rfc3947));
         let reply = vendor_ids(&peer, Some(NatVariant::Draft), true);
         assert_eq!(variant_of(&reply), Some(NatVariant::Draft));
         peer.nat_traversal = NatTraversal::Off;
-        assert!(vendor_ids(&peer, None, false).is_empty());
+        let off = vendor_ids(&peer, None, false);
+        assert_eq!(variant_of(&off), None);
+        assert_eq!(off.len(), 1, "DPD only");
     }
 }
