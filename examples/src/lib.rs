@@ -1,3 +1,4 @@
 //! Shared helpers for the example programs.
 
+pub mod daemon;
 pub mod input;

@@ -1,0 +1,378 @@
+//! tanuki: a small racoon-like IKEv1 daemon built on ike-core.
+//!
+//! ```sh
+//! tanuki check --config /etc/tanuki.toml      # parse and check, print the peers
+//! tanuki run --config /etc/tanuki.toml        # negotiate; SIGUSR1 logs the SAs
+//! tanuki status --socket /run/tanuki.sock     # the SAs of a running daemon
+//! ```
+//!
+//! The I/O loop is plain std: non-blocking UDP sockets on 500 and 4500, a
+//! sleep bounded by the engine's `poll_timeout`, and signal flags. On
+//! SIGINT/SIGTERM it deletes every SA (the peer gets authenticated Deletes)
+//! and exits 0. See `examples/data/daemon/` for example configurations.
+
+mod status;
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use ike_core::endpoint::{Endpoint, Event, Phase};
+use ipsec_examples::daemon::config::{self, DaemonConfig};
+use rand_core::OsRng;
+use tracing::{debug, error, info, warn};
+
+use status::SaTable;
+
+/// Command line.
+#[derive(Parser, Debug)]
+#[command(about = "tanuki: a racoon-like IKEv1 daemon (ike-core)")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read and check a configuration file, print what it describes.
+    Check {
+        /// The TOML configuration.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run the daemon in the foreground.
+    Run {
+        /// The TOML configuration.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Exit (status 1) when a negotiation fails, instead of waiting for
+        /// the next attempt; for scripted tests.
+        #[arg(long)]
+        exit_on_failure: bool,
+    },
+    /// Print the SAs of a running daemon (from its `status_socket`).
+    Status {
+        /// The daemon's status socket.
+        #[arg(long, short)]
+        socket: PathBuf,
+    },
+}
+
+/// Longest sleep of the loop: how quickly signals and the status socket are seen.
+const TICK: Duration = Duration::from_millis(20);
+/// How long we keep flushing Deletes at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(300);
+/// Largest IKE datagram we read.
+const MAX_DATAGRAM: usize = 65_535;
+/// RFC 3948 §2.2: the non-ESP marker in front of IKE on port 4500.
+const NON_ESP_MARKER: [u8; 4] = [0; 4];
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .with_ansi(false)
+        .init();
+    match Args::parse().command {
+        Command::Check { config } => match config::load(&config) {
+            Ok(c) => {
+                print!("{}", describe(&c));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tanuki: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Run {
+            config,
+            exit_on_failure,
+        } => match config::load(&config) {
+            Ok(c) => match run(&c, exit_on_failure) {
+                Ok(code) => code,
+                Err(e) => {
+                    error!("{e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(e) => {
+                error!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Status { socket } => match status::query(&socket) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tanuki: status via {}: {e}", socket.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// What `check` prints: one line per peer and per child.
+fn describe(c: &DaemonConfig) -> String {
+    let mut out = format!("listen {}\n", c.listen);
+    for (p, d) in c.endpoint.peers.iter().zip(&c.peers) {
+        let props: Vec<String> = p
+            .proposals
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}-{}/{}/group {}/{} s",
+                    x.cipher.algorithm().name(),
+                    x.cipher.key_len() * 8,
+                    x.hash.name(),
+                    x.group.id(),
+                    x.lifetime.effective_seconds()
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "peer {} {:?} nat_traversal {:?}{} proposals [{}]\n",
+            d.address,
+            p.exchange_mode,
+            p.nat_traversal,
+            if d.passive { " passive" } else { "" },
+            props.join(", ")
+        ));
+        for ch in &p.children {
+            let esp: Vec<String> = ch.esp.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(
+                "  child {} <-> {} {} esp [{}] pfs {:?} {} s\n",
+                ch.local.map_or("any".into(), |t| t.to_string()),
+                ch.remote.map_or("any".into(), |t| t.to_string()),
+                ch.mode.name(),
+                esp.join(", "),
+                ch.pfs_group.map(|g| g.id()),
+                ch.lifetime.effective_seconds()
+            ));
+        }
+    }
+    out
+}
+
+/// The daemon's sockets: IKE on 500, IKE (after the non-ESP marker) and
+/// ESP-in-UDP on 4500.
+struct Sockets {
+    ike: UdpSocket,
+    natt: UdpSocket,
+}
+
+impl Sockets {
+    fn bind(c: &DaemonConfig) -> Result<Self, String> {
+        let bind = |port| {
+            let s = UdpSocket::bind(c.local(port))
+                .map_err(|e| format!("cannot bind UDP {}: {e}", c.local(port)))?;
+            s.set_nonblocking(true)
+                .map_err(|e| format!("UDP {}: {e}", c.local(port)))?;
+            Ok::<_, String>(s)
+        };
+        Ok(Self {
+            ike: bind(500)?,
+            natt: bind(4500)?,
+        })
+    }
+
+    /// Sends everything the engine has queued.
+    fn flush(&self, ep: &mut Endpoint, now: Instant, buf: &mut Vec<u8>) {
+        while let Some(t) = ep.poll_transmit(now, buf) {
+            let Some(bytes) = buf.get(..t.size) else {
+                continue;
+            };
+            let result = if t.local.port() == 4500 || t.non_esp_marker {
+                let mut framed = Vec::with_capacity(bytes.len() + NON_ESP_MARKER.len());
+                framed.extend_from_slice(&NON_ESP_MARKER);
+                framed.extend_from_slice(bytes);
+                self.natt.send_to(&framed, t.remote)
+            } else {
+                self.ike.send_to(bytes, t.remote)
+            };
+            match result {
+                Ok(_) => debug!("sendto {} -> {} ({} bytes)", t.local, t.remote, t.size),
+                Err(e) => warn!("sendto {} failed: {e}", t.remote),
+            }
+        }
+    }
+}
+
+/// Signal flags set by signal-hook's handlers.
+struct Signals {
+    terminate: Arc<AtomicBool>,
+    status: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn register() -> Result<Self, String> {
+        use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+        let terminate = Arc::new(AtomicBool::new(false));
+        let status = Arc::new(AtomicBool::new(false));
+        for sig in [SIGINT, SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&terminate))
+                .map_err(|e| format!("signal {sig}: {e}"))?;
+        }
+        signal_hook::flag::register(SIGUSR1, Arc::clone(&status))
+            .map_err(|e| format!("signal SIGUSR1: {e}"))?;
+        Ok(Self { terminate, status })
+    }
+}
+
+fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
+    let signals = Signals::register()?;
+    let sockets = Sockets::bind(c)?;
+    let status_listener = c
+        .status_socket
+        .as_deref()
+        .map(status::Listener::bind)
+        .transpose()?;
+    let mut ep = Endpoint::new(Arc::new(c.endpoint.clone()), Box::new(OsRng));
+    let mut table = SaTable::default();
+    let mut buf = Vec::new();
+    let mut datagram = vec![0u8; MAX_DATAGRAM];
+    info!(
+        "tanuki started: listening on {}[500] and {}[4500], {} peer(s)",
+        c.listen,
+        c.listen,
+        c.peers.len()
+    );
+
+    let start = Instant::now();
+    for peer in c.peers.iter().filter(|p| !p.passive) {
+        let remote = SocketAddr::new(peer.address, 500);
+        for child in &peer.children {
+            info!(
+                "initiate new phase 1 negotiation: {}[500]<=>{remote}",
+                c.listen
+            );
+            if let Err(e) = ep.initiate(start, c.local(500), remote, child.clone()) {
+                error!("cannot initiate to {remote}: {e}");
+            }
+        }
+    }
+
+    let mut failed = false;
+    loop {
+        let now = Instant::now();
+        if signals.terminate.load(Ordering::Relaxed) {
+            info!("caught signal, deleting all SAs and exiting");
+            shutdown(&mut ep, &sockets, &mut table, &mut buf, c.local(500));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if signals.status.swap(false, Ordering::Relaxed) {
+            for line in table.render().lines() {
+                info!("status: {line}");
+            }
+        }
+        if let Some(l) = &status_listener {
+            l.serve(&table.render());
+        }
+
+        receive(&sockets, &mut ep, now, c, &mut datagram);
+        if ep.poll_timeout().is_some_and(|t| t <= now) {
+            ep.handle_timeout(now);
+        }
+        sockets.flush(&mut ep, now, &mut buf);
+        while let Some(ev) = ep.poll_event() {
+            if let Event::NegotiationFailed { .. } = ev {
+                failed = true;
+            }
+            table.apply(ev, c.local(500));
+        }
+        if failed && exit_on_failure {
+            shutdown(&mut ep, &sockets, &mut table, &mut buf, c.local(500));
+            return Ok(ExitCode::FAILURE);
+        }
+
+        let wake = ep.poll_timeout().map_or(TICK, |t| {
+            t.saturating_duration_since(Instant::now()).min(TICK)
+        });
+        std::thread::sleep(wake.max(Duration::from_millis(1)));
+    }
+}
+
+/// Reads every pending datagram from both sockets into the engine.
+fn receive(s: &Sockets, ep: &mut Endpoint, now: Instant, c: &DaemonConfig, buf: &mut [u8]) {
+    // Bounded: at most this many datagrams per socket per loop turn.
+    for _ in 0..64 {
+        match s.ike.recv_from(buf) {
+            Ok((n, from)) => {
+                if let Some(data) = buf.get(..n) {
+                    ep.handle_datagram(now, c.local(500), from, data);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => {
+                warn!("recv on UDP 500: {e}");
+                break;
+            }
+        }
+    }
+    for _ in 0..64 {
+        match s.natt.recv_from(buf) {
+            Ok((n, from)) => {
+                let Some(data) = buf.get(..n) else { continue };
+                match data.split_at_checked(NON_ESP_MARKER.len()) {
+                    // RFC 3948 §2.3: a single 0xff byte is a NAT keepalive.
+                    _ if data == [0xff] => debug!("NAT keepalive from {from}"),
+                    Some((marker, ike)) if marker == NON_ESP_MARKER => {
+                        ep.handle_datagram(now, c.local(4500), from, ike);
+                    }
+                    _ => debug!(
+                        "ESP-in-UDP from {from} ({n} bytes): no user-space ESP data path yet, dropped"
+                    ),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => {
+                warn!("recv on UDP 4500: {e}");
+                break;
+            }
+        }
+    }
+}
+
+/// Deletes every ISAKMP SA (the engine sends the IPsec SAs' Deletes first),
+/// flushes the Deletes, logs the removals.
+fn shutdown(
+    ep: &mut Endpoint,
+    s: &Sockets,
+    table: &mut SaTable,
+    buf: &mut Vec<u8>,
+    local: SocketAddr,
+) {
+    let now = Instant::now();
+    for sa in table.ike_sas() {
+        if let Err(e) = ep.delete(now, sa) {
+            debug!("delete {sa:?}: {e}");
+        }
+    }
+    s.flush(ep, now, buf);
+    while let Some(ev) = ep.poll_event() {
+        table.apply(ev, local);
+    }
+    // Answer a last retransmission or two while the peer takes the Deletes in.
+    let until = now + SHUTDOWN_GRACE;
+    while Instant::now() < until {
+        std::thread::sleep(TICK);
+        s.flush(ep, Instant::now(), buf);
+    }
+    info!("tanuki stopped");
+}
+
+/// Names the phase the way racoon's messages do.
+pub(crate) fn phase_name(p: Phase) -> &'static str {
+    match p {
+        Phase::One => "phase 1",
+        Phase::Two => "phase 2",
+    }
+}

@@ -1,0 +1,663 @@
+//! tanuki's configuration file: TOML, one `[[peer]]` table per remote peer
+//! and one `[[peer.child]]` per `sainfo`, mapped onto ike-core's
+//! [`EndpointConfig`]. Every error names the file, the line and what is
+//! wrong.
+//!
+//! ```toml
+//! listen = "192.0.2.1"
+//! status_socket = "/run/tanuki.sock"
+//! phase1_timeout = 60                 # s; a Phase 1 not done by then fails
+//! phase2_timeout = 60
+//!
+//! [[peer]]
+//! address = "198.51.100.2"
+//! mode = "main"                       # or "aggressive"
+//! psk = "mekmitasdigoat"
+//! proposals = ["aes256-sha1-modp1536"]
+//! lifetime = 86400
+//! nat_traversal = "off"               # "on", "off" or "force"
+//! passive = false                     # false: initiate at start
+//!
+//! [[peer.child]]
+//! local = "10.1.0.0/24"
+//! remote = "10.2.0.0/24"
+//! esp = ["aes256-sha1"]
+//! lifetime = 3600
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ike_core::config::{
+    AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform,
+    ExchangeMode, Identity, IntegrityAlgorithm, Lifetime, NatTraversal, PeerConfig, Phase1Proposal,
+    PresharedKey, PskTable, TrafficSelector,
+};
+use ike_core::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
+use ike_core::policy::ProposalCheck;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A configuration error: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line (0 when the file could not be read at all).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One peer as the daemon needs it: the engine's view plus what to do at start.
+#[derive(Debug, Clone)]
+pub struct DaemonPeer {
+    /// The peer's address (port 500).
+    pub address: IpAddr,
+    /// Do not initiate; only answer.
+    pub passive: bool,
+    /// The child policies to initiate, in order.
+    pub children: Vec<ChildPolicy>,
+}
+
+/// The whole file, checked.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Address to bind UDP 500 and 4500 on.
+    pub listen: IpAddr,
+    /// Where the `status` command's unix socket lives, if anywhere.
+    pub status_socket: Option<PathBuf>,
+    /// The engine's configuration.
+    pub endpoint: EndpointConfig,
+    /// The peers, in file order.
+    pub peers: Vec<DaemonPeer>,
+}
+
+impl DaemonConfig {
+    /// The address our IKE socket for `port` binds.
+    pub fn local(&self, port: u16) -> SocketAddr {
+        SocketAddr::new(self.listen, port)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRepr {
+    listen: Spanned<String>,
+    status_socket: Option<PathBuf>,
+    phase1_timeout: Option<Spanned<u64>>,
+    phase2_timeout: Option<Spanned<u64>>,
+    #[serde(default, rename = "peer")]
+    peers: Vec<PeerRepr>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeerRepr {
+    address: Spanned<String>,
+    mode: Option<Spanned<String>>,
+    my_id: Option<String>,
+    peer_id: Option<String>,
+    psk: Spanned<String>,
+    proposals: Spanned<Vec<Spanned<String>>>,
+    lifetime: Option<Spanned<u32>>,
+    proposal_check: Option<Spanned<String>>,
+    nat_traversal: Option<Spanned<String>>,
+    #[serde(default)]
+    passive: bool,
+    initial_contact: Option<bool>,
+    #[serde(default, rename = "child")]
+    children: Vec<ChildRepr>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildRepr {
+    local: Spanned<String>,
+    remote: Spanned<String>,
+    esp: Spanned<Vec<Spanned<String>>>,
+    pfs: Option<Spanned<String>>,
+    lifetime: Option<Spanned<u32>>,
+    mode: Option<Spanned<String>>,
+}
+
+/// Default Phase 1 lifetime (racoon's and the PIX seed's 86400 s).
+const DEFAULT_PHASE1_SECS: u32 = 86_400;
+/// Default Phase 2 lifetime (3600 s).
+const DEFAULT_PHASE2_SECS: u32 = 3_600;
+
+/// Reads and checks the file at `path`.
+pub fn load(path: &Path) -> Result<DaemonConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        line: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses `text` (the contents of `file`, named in errors).
+pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
+    let err = |span: Option<Range<usize>>, message: String| ConfigError {
+        file: file.to_owned(),
+        line: span.map_or(0, |s| line_of(text, s.start)),
+        message,
+    };
+    let repr: FileRepr = toml::from_str(text).map_err(|e| {
+        // toml's message repeats the location as a multi-line excerpt: keep its first line.
+        let msg = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .to_owned();
+        err(e.span(), msg)
+    })?;
+    let at = |s: Range<usize>, m: String| err(Some(s), m);
+    let listen: IpAddr = repr.listen.get_ref().parse().map_err(|_| {
+        at(
+            repr.listen.span(),
+            format!("listen: `{}` is not an IP address", repr.listen.get_ref()),
+        )
+    })?;
+    if repr.peers.is_empty() {
+        return Err(err(None, "no [[peer]] table: nothing to talk to".into()));
+    }
+    let mut psk = PskTable::new();
+    let mut engine_peers = Vec::new();
+    let mut peers = Vec::new();
+    for p in &repr.peers {
+        let address: IpAddr = p.address.get_ref().parse().map_err(|_| {
+            at(
+                p.address.span(),
+                format!(
+                    "peer address `{}` is not an IP address",
+                    p.address.get_ref()
+                ),
+            )
+        })?;
+        if p.psk.get_ref().is_empty() {
+            return Err(at(p.psk.span(), "psk is empty".into()));
+        }
+        let lifetime = p
+            .lifetime
+            .as_ref()
+            .map_or(DEFAULT_PHASE1_SECS, |l| *l.get_ref());
+        if lifetime == 0 {
+            return Err(at(
+                p.lifetime.as_ref().map_or(0..0, Spanned::span),
+                "lifetime must be > 0 s".into(),
+            ));
+        }
+        if p.proposals.get_ref().is_empty() {
+            return Err(at(
+                p.proposals.span(),
+                "proposals is empty: give at least one, e.g. \"aes256-sha1-modp1536\"".into(),
+            ));
+        }
+        let mut proposals = Vec::new();
+        for s in p.proposals.get_ref() {
+            let prop = parse_phase1(s.get_ref(), lifetime).map_err(|m| at(s.span(), m))?;
+            proposals.push(prop);
+        }
+        let mut children = Vec::new();
+        for c in &p.children {
+            children.push(child_policy(c).map_err(|(s, m)| at(s, m))?);
+        }
+        let mut peer = PeerConfig::new(Some(address), proposals, children.clone());
+        if let Some(m) = &p.mode {
+            peer.exchange_mode = match m.get_ref().as_str() {
+                "main" => ExchangeMode::Main,
+                "aggressive" => ExchangeMode::Aggressive,
+                other => {
+                    return Err(at(
+                        m.span(),
+                        format!("mode `{other}`: expected \"main\" or \"aggressive\""),
+                    ));
+                }
+            };
+        }
+        if let Some(n) = &p.nat_traversal {
+            peer.nat_traversal = match n.get_ref().as_str() {
+                "on" => NatTraversal::On,
+                "off" => NatTraversal::Off,
+                "force" => NatTraversal::Force,
+                other => {
+                    return Err(at(
+                        n.span(),
+                        format!("nat_traversal `{other}`: expected \"on\", \"off\" or \"force\""),
+                    ));
+                }
+            };
+        }
+        if let Some(c) = &p.proposal_check {
+            peer.proposal_check = match c.get_ref().as_str() {
+                "obey" => ProposalCheck::Obey,
+                "strict" => ProposalCheck::Strict,
+                "claim" => ProposalCheck::Claim,
+                "exact" => ProposalCheck::Exact,
+                other => {
+                    return Err(at(
+                        c.span(),
+                        format!("proposal_check `{other}`: expected obey, strict, claim or exact"),
+                    ));
+                }
+            };
+        }
+        if let Some(ic) = p.initial_contact {
+            peer.initial_contact = ic;
+        }
+        peer.my_identifier = p.my_id.as_deref().map(Identity::parse_text);
+        let peer_id = p.peer_id.as_deref().map(Identity::parse_text);
+        peer.peers_identifier = peer_id.clone();
+        // The PSK is found by the peer's address (Main Mode) or its claimed
+        // identity (Aggressive Mode): file it under both.
+        psk.insert(
+            Identity::from_ip(address),
+            PresharedKey::new(p.psk.get_ref().as_bytes().to_vec()),
+        );
+        if let Some(id) = peer_id {
+            psk.insert(id, PresharedKey::new(p.psk.get_ref().as_bytes().to_vec()));
+        }
+        if !p.passive && children.is_empty() {
+            return Err(at(
+                p.address.span(),
+                "an active (non-passive) peer needs at least one [[peer.child]] to initiate".into(),
+            ));
+        }
+        engine_peers.push(peer);
+        peers.push(DaemonPeer {
+            address,
+            passive: p.passive,
+            children,
+        });
+    }
+    let mut endpoint = EndpointConfig::new(engine_peers, psk);
+    for (value, slot) in [
+        (&repr.phase1_timeout, &mut endpoint.phase1_timeout),
+        (&repr.phase2_timeout, &mut endpoint.phase2_timeout),
+    ] {
+        if let Some(v) = value {
+            if *v.get_ref() == 0 {
+                return Err(at(v.span(), "timeout must be > 0 s".into()));
+            }
+            *slot = Duration::from_secs(*v.get_ref());
+        }
+    }
+    Ok(DaemonConfig {
+        listen,
+        status_socket: repr.status_socket,
+        endpoint,
+        peers,
+    })
+}
+
+/// 1-based line number of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .unwrap_or(text)
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// A Phase 1 proposal in strongSwan's notation: `aes256-sha1-modp1536`,
+/// `3des-md5-modp1024`, `aes128-sha256-modp2048`.
+fn parse_phase1(text: &str, lifetime: u32) -> Result<Phase1Proposal, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [cipher, hash, group] = parts.as_slice() else {
+        return Err(format!(
+            "proposal `{text}`: expected CIPHER-HASH-GROUP, e.g. aes256-sha1-modp1536"
+        ));
+    };
+    let (algorithm, bits) = match *cipher {
+        "aes128" => (CipherAlgorithm::Aes, Some(128)),
+        "aes192" => (CipherAlgorithm::Aes, Some(192)),
+        "aes256" => (CipherAlgorithm::Aes, Some(256)),
+        "3des" => (CipherAlgorithm::TripleDes, None),
+        "des" => (CipherAlgorithm::Des, None),
+        other => {
+            return Err(format!(
+                "proposal `{text}`: unknown cipher `{other}` (aes128, aes192, aes256, 3des, des)"
+            ));
+        }
+    };
+    let cipher =
+        Phase1Cipher::new(algorithm, bits).map_err(|e| format!("proposal `{text}`: {e}"))?;
+    let hash = match *hash {
+        "md5" => HashAlgorithm::Md5,
+        "sha1" => HashAlgorithm::Sha1,
+        "sha256" => HashAlgorithm::Sha256,
+        "sha384" => HashAlgorithm::Sha384,
+        "sha512" => HashAlgorithm::Sha512,
+        other => {
+            return Err(format!(
+                "proposal `{text}`: unknown hash `{other}` (md5, sha1, sha256, sha384, sha512)"
+            ));
+        }
+    };
+    let group = parse_group(group)
+        .ok_or_else(|| format!("proposal `{text}`: unknown DH group `{group}`"))?;
+    Ok(Phase1Proposal {
+        cipher,
+        hash,
+        auth: AuthMethod::PreSharedKey,
+        group,
+        lifetime: Lifetime::seconds(lifetime),
+    })
+}
+
+/// strongSwan's group names.
+fn parse_group(name: &str) -> Option<DhGroup> {
+    Some(match name {
+        "modp768" => DhGroup::Modp768,
+        "modp1024" => DhGroup::Modp1024,
+        "modp1536" => DhGroup::Modp1536,
+        "modp2048" => DhGroup::Modp2048,
+        "modp3072" => DhGroup::Modp3072,
+        "modp4096" => DhGroup::Modp4096,
+        "ecp256" => DhGroup::Ecp256,
+        "ecp384" => DhGroup::Ecp384,
+        _ => return None,
+    })
+}
+
+/// An ESP transform in strongSwan's notation: `aes256-sha1`, `3des-md5`,
+/// `aes128gcm16`, `aes256gcm16`.
+fn parse_esp(text: &str) -> Result<EspTransform, String> {
+    let (cipher_text, integrity_text) = match text.split_once('-') {
+        Some((c, i)) => (c, Some(i)),
+        None => (text, None),
+    };
+    let (cipher, key_bits) = match cipher_text {
+        "aes128" => (EspCipher::AesCbc, Some(128)),
+        "aes192" => (EspCipher::AesCbc, Some(192)),
+        "aes256" => (EspCipher::AesCbc, Some(256)),
+        "aes128gcm16" => (EspCipher::AesGcm16, Some(128)),
+        "aes256gcm16" => (EspCipher::AesGcm16, Some(256)),
+        "3des" => (EspCipher::TripleDes, None),
+        "null" => (EspCipher::Null, None),
+        other => {
+            return Err(format!(
+                "esp `{text}`: unknown cipher `{other}` (aes128, aes256, aes128gcm16, aes256gcm16, 3des, null)"
+            ));
+        }
+    };
+    let integrity = match integrity_text {
+        None => None,
+        Some("md5") => Some(IntegrityAlgorithm::HmacMd5),
+        Some("sha1") => Some(IntegrityAlgorithm::HmacSha1),
+        Some("sha256") => Some(IntegrityAlgorithm::HmacSha256),
+        Some("sha384") => Some(IntegrityAlgorithm::HmacSha384),
+        Some("sha512") => Some(IntegrityAlgorithm::HmacSha512),
+        Some(other) => {
+            return Err(format!(
+                "esp `{text}`: unknown integrity `{other}` (md5, sha1, sha256, sha384, sha512)"
+            ));
+        }
+    };
+    if cipher.is_aead() && integrity.is_some() {
+        return Err(format!(
+            "esp `{text}`: {cipher_text} is AEAD and takes no integrity algorithm"
+        ));
+    }
+    if !cipher.is_aead() && integrity.is_none() {
+        return Err(format!(
+            "esp `{text}`: {cipher_text} needs an integrity algorithm, e.g. {cipher_text}-sha1"
+        ));
+    }
+    Ok(EspTransform {
+        cipher,
+        key_bits,
+        integrity,
+    })
+}
+
+/// `10.1.0.0/24` or a host address.
+fn parse_selector(text: &str) -> Option<TrafficSelector> {
+    match text.split_once('/') {
+        Some((addr, prefix)) => {
+            let addr: IpAddr = addr.parse().ok()?;
+            let prefix: u8 = prefix.parse().ok()?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            (prefix <= max).then(|| TrafficSelector::subnet(addr, prefix))
+        }
+        None => text.parse().ok().map(TrafficSelector::host),
+    }
+}
+
+fn child_policy(c: &ChildRepr) -> Result<ChildPolicy, (Range<usize>, String)> {
+    let selector = |s: &Spanned<String>, what: &str| {
+        parse_selector(s.get_ref()).ok_or_else(|| {
+            (
+                s.span(),
+                format!(
+                    "{what} `{}`: expected ADDRESS/PREFIX or ADDRESS",
+                    s.get_ref()
+                ),
+            )
+        })
+    };
+    let local = selector(&c.local, "local")?;
+    let remote = selector(&c.remote, "remote")?;
+    if c.esp.get_ref().is_empty() {
+        return Err((
+            c.esp.span(),
+            "esp is empty: give at least one, e.g. \"aes256-sha1\"".into(),
+        ));
+    }
+    let mut esp = Vec::new();
+    for e in c.esp.get_ref() {
+        esp.push(parse_esp(e.get_ref()).map_err(|m| (e.span(), m))?);
+    }
+    let pfs_group = match &c.pfs {
+        None => None,
+        Some(g) => Some(
+            parse_group(g.get_ref())
+                .ok_or_else(|| (g.span(), format!("pfs `{}`: unknown DH group", g.get_ref())))?,
+        ),
+    };
+    let lifetime = c
+        .lifetime
+        .as_ref()
+        .map_or(DEFAULT_PHASE2_SECS, |l| *l.get_ref());
+    if lifetime == 0 {
+        return Err((
+            c.lifetime.as_ref().map_or(0..0, Spanned::span),
+            "lifetime must be > 0 s".into(),
+        ));
+    }
+    let mode = match c.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+        None | Some(("tunnel", _)) => EncapsulationMode::Tunnel,
+        Some(("transport", _)) => EncapsulationMode::Transport,
+        Some((other, span)) => {
+            return Err((
+                span,
+                format!("mode `{other}`: expected \"tunnel\" or \"transport\""),
+            ));
+        }
+    };
+    Ok(ChildPolicy {
+        local: Some(local),
+        remote: Some(remote),
+        mode,
+        esp,
+        pfs_group,
+        lifetime: Lifetime::seconds(lifetime),
+        accept_ah: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PIX: &str = r#"
+listen = "192.0.2.1"
+
+[[peer]]
+address = "198.51.100.2"
+psk = "mekmitasdigoat"
+proposals = ["aes256-sha1-modp1536"]
+
+[[peer.child]]
+local = "10.1.0.0/24"
+remote = "10.2.0.0/24"
+esp = ["aes256-sha1"]
+"#;
+
+    fn check(text: &str) -> Result<DaemonConfig, ConfigError> {
+        parse(Path::new("tanuki.toml"), text)
+    }
+
+    #[test]
+    fn pix_seed_maps_to_engine_config() {
+        let c = check(PIX).expect("valid");
+        assert_eq!(c.listen, "192.0.2.1".parse::<IpAddr>().expect("ip"));
+        let p = &c.endpoint.peers[0];
+        assert_eq!(p.address, Some("198.51.100.2".parse().expect("ip")));
+        assert_eq!(p.exchange_mode, ExchangeMode::Main);
+        let prop = &p.proposals[0];
+        assert_eq!(prop.cipher.algorithm(), CipherAlgorithm::Aes);
+        assert_eq!(prop.cipher.key_len(), 32);
+        assert_eq!(prop.hash, HashAlgorithm::Sha1);
+        assert_eq!(prop.group, DhGroup::Modp1536);
+        assert_eq!(prop.lifetime.effective_seconds(), 86_400);
+        let child = &p.children[0];
+        assert_eq!(
+            child.local,
+            Some(TrafficSelector::subnet("10.1.0.0".parse().expect("ip"), 24))
+        );
+        assert_eq!(child.lifetime.effective_seconds(), 3_600);
+        assert_eq!(
+            child.esp[0],
+            EspTransform {
+                cipher: EspCipher::AesCbc,
+                key_bits: Some(256),
+                integrity: Some(IntegrityAlgorithm::HmacSha1)
+            }
+        );
+        let key = c
+            .endpoint
+            .psk
+            .by_address("198.51.100.2".parse().expect("ip"))
+            .expect("psk filed by address");
+        assert_eq!(key.as_bytes(), b"mekmitasdigoat");
+        assert!(!c.peers[0].passive);
+    }
+
+    #[test]
+    fn gcm_pfs_aggressive_force() {
+        let text = PIX
+            .replace("psk =", "mode = \"aggressive\"\nnat_traversal = \"force\"\npeer_id = \"pix.example.com\"\npsk =")
+            .replace("[\"aes256-sha1\"]", "[\"aes128gcm16\"]\npfs = \"modp2048\"\nlifetime = 30");
+        let c = check(&text).expect("valid");
+        let p = &c.endpoint.peers[0];
+        assert_eq!(p.exchange_mode, ExchangeMode::Aggressive);
+        assert_eq!(p.nat_traversal, NatTraversal::Force);
+        assert_eq!(
+            p.peers_identifier,
+            Some(Identity::Fqdn("pix.example.com".into()))
+        );
+        assert!(
+            c.endpoint
+                .psk
+                .by_identity(&Identity::Fqdn("pix.example.com".into()))
+                .is_some()
+        );
+        let child = &p.children[0];
+        assert_eq!(child.esp[0].cipher, EspCipher::AesGcm16);
+        assert_eq!(child.esp[0].integrity, None);
+        assert_eq!(child.pfs_group, Some(DhGroup::Modp2048));
+        assert_eq!(child.lifetime.effective_seconds(), 30);
+    }
+
+    /// Each bad file names the line of the offending value and what is wrong.
+    #[test]
+    fn errors_name_line_and_problem() {
+        let cases: &[(&str, &str, usize, &str)] = &[
+            (
+                "aes256-sha1-modp1536\"",
+                "aes256-sha9-modp1536\"",
+                7,
+                "unknown hash `sha9`",
+            ),
+            (
+                "aes256-sha1-modp1536\"",
+                "aes256-sha1-modp999\"",
+                7,
+                "unknown DH group `modp999`",
+            ),
+            (
+                "aes256-sha1-modp1536\"",
+                "aes256-sha1\"",
+                7,
+                "expected CIPHER-HASH-GROUP",
+            ),
+            (
+                "[\"aes256-sha1\"]",
+                "[\"aes256\"]",
+                12,
+                "needs an integrity algorithm",
+            ),
+            ("[\"aes256-sha1\"]", "[\"aes128gcm16-sha1\"]", 12, "is AEAD"),
+            ("10.2.0.0/24", "10.2.0.0/33", 11, "remote `10.2.0.0/33`"),
+            ("198.51.100.2", "198.51.100.x", 5, "not an IP address"),
+            (
+                "listen = \"192.0.2.1\"",
+                "listen = \"192.0.2.1\"\nlisten_port = 5",
+                3,
+                "unknown field `listen_port`",
+            ),
+            ("psk = \"mekmitasdigoat\"", "psk = \"mekmitasdigoat", 6, ""),
+            (
+                "psk = \"mekmitasdigoat\"",
+                "mode = \"fast\"\npsk = \"x\"",
+                6,
+                "mode `fast`",
+            ),
+            (
+                "psk = \"mekmitasdigoat\"",
+                "nat_traversal = \"maybe\"\npsk = \"x\"",
+                6,
+                "nat_traversal `maybe`",
+            ),
+        ];
+        for (from, to, line, what) in cases {
+            let text = PIX.replacen(from, to, 1);
+            let e = check(&text).expect_err(to);
+            assert_eq!(e.line, *line, "{to}: {e}");
+            assert!(e.message.contains(what), "{to}: {e}");
+            assert!(
+                e.to_string().starts_with(&format!("tanuki.toml:{line}: ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let e = load(Path::new("/nonexistent/tanuki.toml")).expect_err("no file");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/tanuki.toml:0: cannot read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn active_peer_without_child_is_refused() {
+        let text = PIX.split("[[peer.child]]").next().expect("head").to_owned();
+        let e = check(&text).expect_err("no child");
+        assert!(
+            e.message.contains("needs at least one [[peer.child]]"),
+            "{e}"
+        );
+        let passive = text.replace("psk =", "passive = true\npsk =");
+        assert!(check(&passive).is_ok());
+    }
+}

@@ -1,0 +1,4 @@
+//! Library side of `tanuki`, the racoon-like daemon: its configuration file
+//! and the glue between ike-core's negotiated SAs and esp-core.
+
+pub mod config;

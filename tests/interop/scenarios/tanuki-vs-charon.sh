@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# One tanuki-vs-charon scenario, run as the CMD of with-charon.sh (so inside
+# the "local" namespace, with the INTEROP_* variables set):
+#
+#   tests/interop/with-charon.sh --ike P1 --esp P2 [--mode aggressive] --out DIR -- \
+#       tests/interop/scenarios/tanuki-vs-charon.sh
+#
+# Our side is configured from TANUKI_* variables:
+#   TANUKI          the tanuki binary (required)
+#   TANUKI_OUT      directory for tanuki.toml, tanuki.log, status.txt (required)
+#   TANUKI_ROLE     initiator | responder [initiator]
+#   TANUKI_MODE     main | aggressive [main]
+#   TANUKI_IKE      our Phase 1 proposal [aes128-sha1-modp2048]
+#   TANUKI_ESP      our ESP transform [aes128-sha1]
+#   TANUKI_PFS      our PFS group, e.g. modp2048 [none]
+#   TANUKI_PSK      our PSK [$INTEROP_PSK]
+#   TANUKI_LIFETIME our IPsec SA lifetime in s [3600]
+#   TANUKI_IKE_LIFETIME our ISAKMP SA lifetime in s [86400]
+#   TANUKI_PHASE1_TIMEOUT s before a silent/refusing peer counts as failed [15]
+#   TANUKI_EXPECT   up | fail [up]
+#   TANUKI_REKEYS   for up: wait for this many further IPsec SAs (rekeys) [0]
+#
+# Prints "RESULT: ..." lines and exits 0 when the expectation held: for "up",
+# both sides report the SA and, after tanuki's SIGTERM, both sides processed
+# the Deletes; for "fail", tanuki logged a negotiation failure.
+set -euo pipefail
+
+: "${TANUKI:?}" "${TANUKI_OUT:?}"
+role=${TANUKI_ROLE:-initiator}
+expect=${TANUKI_EXPECT:-up}
+rekeys=${TANUKI_REKEYS:-0}
+out=$TANUKI_OUT
+mkdir -p "$out"
+vici=$INTEROP_CHARON_VICI
+state=${vici#unix://}
+state=${state%/run/charon.vici}
+
+passive=false
+[ "$role" = responder ] && passive=true
+pfs_line=""
+[ -n "${TANUKI_PFS:-}" ] && pfs_line="pfs = \"$TANUKI_PFS\""
+cat >"$out/tanuki.toml" <<CONF
+listen = "$INTEROP_LOCAL"
+status_socket = "$out/tanuki.sock"
+phase1_timeout = ${TANUKI_PHASE1_TIMEOUT:-15}
+phase2_timeout = 15
+
+[[peer]]
+address = "$INTEROP_PEER"
+mode = "${TANUKI_MODE:-main}"
+my_id = "$INTEROP_LOCAL_ID"
+peer_id = "$INTEROP_PEER_ID"
+psk = "${TANUKI_PSK:-$INTEROP_PSK}"
+proposals = ["${TANUKI_IKE:-aes128-sha1-modp2048}"]
+lifetime = ${TANUKI_IKE_LIFETIME:-86400}
+proposal_check = "obey"
+nat_traversal = "off"
+passive = $passive
+
+[[peer.child]]
+local = "$INTEROP_LOCAL_TS"
+remote = "$INTEROP_PEER_TS"
+esp = ["${TANUKI_ESP:-aes128-sha1}"]
+lifetime = ${TANUKI_LIFETIME:-3600}
+$pfs_line
+CONF
+
+result() { echo "RESULT: $*"; }
+fail() { result "FAIL $*"; exit 1; }
+swan() { STRONGSWAN_CONF=$state/strongswan.conf timeout 20 swanctl "$@" --uri "$vici"; }
+
+RUST_LOG=${RUST_LOG:-info} "$TANUKI" run --config "$out/tanuki.toml" >"$out/tanuki.log" 2>&1 &
+tanuki_pid=$!
+stop_tanuki() {
+    if kill -0 "$tanuki_pid" 2>/dev/null; then
+        kill -TERM "$tanuki_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$tanuki_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$tanuki_pid" 2>/dev/null || true
+    fi
+    wait "$tanuki_pid" 2>/dev/null || true
+}
+trap stop_tanuki EXIT
+
+# wait_log PATTERN COUNT TENTHS: until tanuki.log has COUNT lines matching PATTERN.
+wait_log() {
+    local i
+    for ((i = 0; i < $3; i++)); do
+        [ "$(grep -c -E "$1" "$out/tanuki.log" || true)" -ge "$2" ] && return 0
+        grep -q -E "negotiation failed" "$out/tanuki.log" && [ "$expect" = up ] && return 1
+        kill -0 "$tanuki_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+wait_log "tanuki started" 1 50 || fail "tanuki did not start: $(cat "$out/tanuki.log")"
+if [ "$role" = responder ]; then
+    swan --initiate --child c --timeout 15 >"$out/initiate.txt" 2>&1 &
+fi
+
+if [ "$expect" = fail ]; then
+    wait_log "negotiation failed" 1 300 || fail "no failure logged"
+    result "tanuki: $(grep -m1 'negotiation failed' "$out/tanuki.log" | sed 's/^.*ERROR //')"
+    exit 0
+fi
+
+# Each SA pair logs two "IPsec-SA established" lines (in and out).
+wait_log "ISAKMP-SA established" 1 300 || fail "no ISAKMP-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
+wait_log "IPsec-SA established" 2 300 || fail "no IPsec-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
+result "tanuki: $(grep -m1 'ISAKMP-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
+result "tanuki: $(grep -m1 'IPsec-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
+if [ "$rekeys" -gt 0 ]; then
+    wait_log "IPsec-SA established" $((2 + 2 * rekeys)) $((600 + 300 * rekeys)) ||
+        fail "no rekey within the wait"
+    result "tanuki: rekeyed $rekeys time(s): $(grep -c 'IPsec-SA established' "$out/tanuki.log") IPsec-SA lines"
+fi
+
+"$TANUKI" status --socket "$out/tanuki.sock" >"$out/status.txt" 2>&1 || fail "tanuki status: $(cat "$out/status.txt")"
+grep -q "IPsec-SA ESP/Tunnel" "$out/status.txt" || fail "tanuki status shows no IPsec-SA: $(cat "$out/status.txt")"
+result "tanuki status: $(grep -m1 'IPsec-SA' "$out/status.txt" | sed 's/^ *//')"
+
+# charon's view: the IKE SA must be ESTABLISHED; the CHILD_SA is INSTALLED
+# only when libipsec could take it (it needs UDP encapsulation, i.e. NAT-T).
+for _ in $(seq 50); do
+    swan --list-sas >"$out/charon-sas.txt" 2>&1 || true
+    grep -q ESTABLISHED "$out/charon-sas.txt" && break
+    sleep 0.1
+done
+grep -q ESTABLISHED "$out/charon-sas.txt" || fail "charon lists no established IKE SA: $(cat "$out/charon-sas.txt")"
+result "charon: $(grep -m1 ESTABLISHED "$out/charon-sas.txt" | sed 's/^ *//')"
+if grep -q INSTALLED "$out/charon-sas.txt"; then
+    result "charon: CHILD_SA INSTALLED"
+else
+    result "charon: CHILD_SA not installed: $(grep -m1 -E 'unable to install|failed to install|no acceptable' "$state/charon.log" | sed 's/^.*\] //' || echo '?')"
+fi
+result "PENDING: ping through the tunnel (needs NAT-T in ike-core and tanuki's user-space ESP path)"
+
+stop_tanuki
+trap - EXIT
+grep -q "IPsec-SA deleted" "$out/tanuki.log" || fail "tanuki logged no IPsec-SA deletion"
+grep -q "ISAKMP-SA deleted" "$out/tanuki.log" || fail "tanuki logged no ISAKMP-SA deletion"
+for _ in $(seq 50); do
+    grep -q "received DELETE for IKE_SA" "$state/charon.log" && break
+    sleep 0.1
+done
+grep -q "received DELETE for IKE_SA" "$state/charon.log" || fail "charon did not log our ISAKMP Delete"
+result "charon: $(grep -m1 'received DELETE for IKE_SA' "$state/charon.log" | sed 's/^.*\] //')"
+swan --list-sas >"$out/charon-sas-after.txt" 2>&1 || true
+grep -q ESTABLISHED "$out/charon-sas-after.txt" && fail "charon still lists the IKE SA after our Delete"
+result "PASS"
