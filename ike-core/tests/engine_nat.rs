@@ -221,3 +221,40 @@ fn aggressive_mode_behind_a_nat() {
     );
     assert!(children(&p.b.events)[0].udp_encapsulation.is_some());
 }
+
+#[test]
+fn transport_mode_behind_a_nat_carries_nat_oa() {
+    let mut child = pix_child();
+    child.mode = ike_core::config::EncapsulationMode::Transport;
+    let mut a_cfg = nat_peer(B, NatTraversal::On);
+    a_cfg.children = vec![child.clone()];
+    let mut b_cfg = nat_peer(A_PUBLIC, NatTraversal::On);
+    b_cfg.children = vec![child.clone()];
+    let mut a = Node::new(
+        endpoint_with(a_cfg, b"k", 11),
+        SocketAddr::new(A_PRIVATE, 500),
+    );
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let b = Node::new(endpoint_with(b_cfg, b"k", 12), SocketAddr::new(B, 500));
+    let mut p = Pair::new(a, b, 11);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), child)
+        .unwrap();
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (
+        children(&p.a.events)[0].clone(),
+        children(&p.b.events)[0].clone(),
+    );
+    assert_eq!(a.mode, ike_core::config::EncapsulationMode::Transport);
+    assert!(a.udp_encapsulation.is_some() && b.udp_encapsulation.is_some());
+    // B learns A's real (private) address for checksum fix-up; A hears back
+    // how B sees it (the NAT's public address).
+    assert_eq!(b.nat_oa, Some((A_PRIVATE, B)));
+    assert_eq!(a.nat_oa, Some((A_PUBLIC, B)));
+}

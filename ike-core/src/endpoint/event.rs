@@ -104,6 +104,10 @@ pub struct ChildSa {
     pub pfs_group: Option<DhGroup>,
     /// UDP encapsulation ports (ours, peer's) when ESP is sent in UDP (RFC 3948).
     pub udp_encapsulation: Option<(u16, u16)>,
+    /// The peer's NAT-OA payloads, (initiator's, responder's) original
+    /// addresses: a transport-mode data path behind a NAT needs them to fix
+    /// TCP/UDP checksums (RFC 3947 §5.2, RFC 3948 §3.1.2).
+    pub nat_oa: Option<(std::net::IpAddr, std::net::IpAddr)>,
     /// Whether we initiated the Quick Mode.
     pub initiator: bool,
 }

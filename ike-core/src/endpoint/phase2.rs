@@ -68,6 +68,7 @@ impl Endpoint {
         nonce_len: usize,
     ) -> Option<QuickCtx<'a>> {
         let (cky_i, cky_r, udp) = (sa.cky_i, sa.cky_r, sa.floated);
+        let (local, remote) = (sa.local.ip(), sa.remote.ip());
         Some(QuickCtx {
             rng,
             peer,
@@ -76,6 +77,8 @@ impl Endpoint {
             cky_r,
             nonce_len,
             udp,
+            local,
+            remote,
         })
     }
 
@@ -267,6 +270,7 @@ impl Endpoint {
             lifetime,
             pfs_group: child.pfs_group,
             udp_encapsulation: udp_ports,
+            nat_oa: child.nat_oa,
             initiator,
         };
         sa.children.push(ChildRecord {

@@ -26,7 +26,9 @@ use crate::crypto::quick_mode::{KeymatInputs, hash1, hash2, hash3, keymat};
 use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
 use crate::endpoint::{FailureReason, SaKeys};
 use crate::policy::{ProposalCheck, select_phase2};
-use crate::wire::{Cookie, ExchangeType, Header, MessageId, Payload, PayloadType};
+use crate::wire::{
+    Cookie, ExchangeType, Header, MessageId, NatOa, Payload, PayloadBody, PayloadType,
+};
 
 /// ESP's protocol ID in KEYMAT and proposals (RFC 2407 §4.4.1).
 const PROTO_ESP: u8 = 3;
@@ -41,6 +43,10 @@ pub(crate) struct QuickCtx<'a> {
     pub(crate) nonce_len: usize,
     /// Offer the UDP-encapsulated modes (NAT-T is in use, RFC 3947 §5).
     pub(crate) udp: bool,
+    /// Our address and the peer's, as we see them (for NAT-OA).
+    pub(crate) local: std::net::IpAddr,
+    /// The peer's address as we see it.
+    pub(crate) remote: std::net::IpAddr,
 }
 
 impl QuickCtx<'_> {
@@ -95,6 +101,7 @@ pub(crate) struct NegotiatedChild {
     pub(crate) remote_ts: Option<TrafficSelector>,
     pub(crate) lifetime: Lifetime,
     pub(crate) pfs_group: Option<DhGroup>,
+    pub(crate) nat_oa: Option<(std::net::IpAddr, std::net::IpAddr)>,
     pub(crate) policy: ChildPolicy,
     _verified: HashVerified,
 }
@@ -147,6 +154,7 @@ struct NegotiatedChildParts {
     remote_ts: Option<TrafficSelector>,
     lifetime: Lifetime,
     pfs_group: Option<DhGroup>,
+    nat_oa: Option<(std::net::IpAddr, std::net::IpAddr)>,
     policy: ChildPolicy,
 }
 
@@ -162,6 +170,7 @@ impl NegotiatedChildParts {
             remote_ts: self.remote_ts,
             lifetime: self.lifetime,
             pfs_group: self.pfs_group,
+            nat_oa: self.nat_oa,
             policy: self.policy,
             _verified: verified,
         }
@@ -251,6 +260,9 @@ pub(crate) fn initiate(
     if let (Some(l), Some(r)) = (&policy.local, &policy.remote) {
         rest.push(selector_payload(l));
         rest.push(selector_payload(r));
+    }
+    if ctx.udp && policy.mode == EncapsulationMode::Transport {
+        rest.extend(nat_oa_payloads(ctx.local, ctx.remote));
     }
     let prf = ctx.session.keys.prf();
     let a = ctx.session.keys.keys().skeyid_a.clone();
@@ -358,6 +370,10 @@ pub(crate) fn respond(
         rest.push(selector_payload(ci));
         rest.push(selector_payload(cr));
     }
+    let nat_oa = received_nat_oa(msg);
+    if choice.mode == (EncapsulationMode::Transport, true) {
+        rest.extend(nat_oa_payloads(ctx.remote, ctx.local));
+    }
     if choice.notify_lifetime {
         rest.push(proposals::responder_lifetime(spi_in, &choice.lifetime));
     }
@@ -389,6 +405,7 @@ pub(crate) fn respond(
         remote_ts: ci,
         lifetime: choice.lifetime,
         pfs_group: choice.pfs_group,
+        nat_oa,
         policy,
     };
     QuickStep::Next {
@@ -510,6 +527,7 @@ impl ExpectQm2 {
             remote_ts: self.policy.remote,
             lifetime,
             pfs_group: choice.pfs_group,
+            nat_oa: received_nat_oa(msg),
             policy: self.policy,
             _verified: verified,
         };
@@ -538,6 +556,25 @@ impl ExpectQm3 {
             child: Some(Box::new(self.child.finish(verified))),
         }
     }
+}
+
+/// NAT-OAi then NAT-OAr (RFC 3947 §5.2): the original addresses, so a
+/// transport-mode receiver can fix TCP/UDP checksums after the NAT.
+fn nat_oa_payloads(initiator: std::net::IpAddr, responder: std::net::IpAddr) -> Vec<Payload> {
+    [initiator, responder]
+        .into_iter()
+        .filter_map(|address| NatOa { address }.to_payload().ok())
+        .collect()
+}
+
+/// The peer's NAT-OA pair (RFC 3947 type 21 or the draft's 131), if sent.
+fn received_nat_oa(msg: &Decrypted) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+    let mut oas = msg
+        .payloads
+        .iter()
+        .filter(|p| p.ty == PayloadType::NAT_OA || p.ty == PayloadType::NAT_OA_DRAFT)
+        .filter_map(|p| NatOa::parse_body(&p.body).ok());
+    Some((oas.next()?.address, oas.next()?.address))
 }
 
 /// The shorter of each lifetime kind (RFC 2407 §4.6.3.1).
