@@ -19,3 +19,4 @@ pub(crate) mod exchange;
 pub mod policy;
 pub mod timer;
 pub mod wire;
+pub mod fragment;
