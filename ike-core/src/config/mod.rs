@@ -114,8 +114,9 @@ pub struct ChildPolicy {
     pub pfs_group: Option<DhGroup>,
     /// IPsec SA lifetime.
     pub lifetime: Lifetime,
-    /// Whether a responder accepts an AH proposal from the peer. We never
-    /// offer AH: esp-core has no AH data path.
+    /// Reserved for AH. Today AH proposals are parsed and always refused
+    /// with a message naming AH, whatever this says: no data path here
+    /// implements AH, and we never offer it.
     pub accept_ah: bool,
 }
 

@@ -281,6 +281,15 @@ impl EncapsulationMode {
         }
     }
 
+    /// The UDP-encapsulated value of draft-ietf-ipsec-nat-t-ike-02/03, for
+    /// peers that announced only the draft (61443 tunnel, 61444 transport).
+    pub fn draft_ike_id(self) -> u16 {
+        match self {
+            Self::Tunnel => 61443,
+            Self::Transport => 61444,
+        }
+    }
+
     /// Mode and UDP flag for an attribute value, accepting the draft values
     /// 61443/61444 older peers send.
     pub fn from_ike_id(id: u16) -> Option<(Self, bool)> {

@@ -7,6 +7,8 @@ use std::time::Instant;
 use super::{ChildSa, ChildSaId, DownReason, Endpoint, Event, FailureReason, IkeSa, Phase};
 use crate::config::{ChildPolicy, IpsecProtocol, canonical};
 use crate::exchange::informational::{self, Request};
+use crate::exchange::nat::NatVariant;
+use crate::exchange::proposals::Carriage;
 use crate::exchange::quick_mode::{self, NegotiatedChild, QuickCtx, QuickState, QuickStep};
 use crate::exchange::{Decrypted, Phase1Session};
 use crate::timer::Retransmission;
@@ -67,7 +69,12 @@ impl Endpoint {
         sa: &'a mut IkeSa,
         nonce_len: usize,
     ) -> Option<QuickCtx<'a>> {
-        let (cky_i, cky_r, udp) = (sa.cky_i, sa.cky_r, sa.floated);
+        let carriage = match (sa.floated, sa.nat) {
+            (false, _) => Carriage::Plain,
+            (true, Some(NatVariant::Draft)) => Carriage::UdpDraft,
+            (true, _) => Carriage::Udp,
+        };
+        let (cky_i, cky_r) = (sa.cky_i, sa.cky_r);
         let (local, remote) = (sa.local.ip(), sa.remote.ip());
         Some(QuickCtx {
             rng,
@@ -76,7 +83,7 @@ impl Endpoint {
             cky_i,
             cky_r,
             nonce_len,
-            udp,
+            carriage,
             local,
             remote,
         })

@@ -115,17 +115,36 @@ pub(crate) fn parse_phase1_offers(body: &[u8]) -> Option<Vec<Phase1Offer>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// How ESP is carried: directly, or in UDP with the RFC 3947 or the
+/// draft-02/03 Encapsulation Mode values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carriage {
+    /// ESP over IP.
+    Plain,
+    /// UDP-encapsulated, RFC 3947 values 3/4.
+    Udp,
+    /// UDP-encapsulated, draft values 61443/61444.
+    UdpDraft,
+}
+
+fn encapsulation_value(mode: crate::config::EncapsulationMode, carriage: Carriage) -> u16 {
+    match carriage {
+        Carriage::Plain => mode.ike_id(false),
+        Carriage::Udp => mode.ike_id(true),
+        Carriage::UdpDraft => mode.draft_ike_id(),
+    }
+}
+
 fn phase2_attributes(
     t: &crate::config::EspTransform,
-    policy: &ChildPolicy,
-    udp: bool,
+    encapsulation: u16,
     group: Option<u16>,
     lifetime: &Lifetime,
 ) -> Phase2Attributes {
     Phase2Attributes {
         lifetimes: wire_lifetimes(lifetime),
         group: group.map(GroupDescription),
-        encapsulation: Some(WireMode(policy.mode.ike_id(udp))),
+        encapsulation: Some(WireMode(encapsulation)),
         auth_algorithm: t.integrity.map(|i| AuthAlgorithm(i.ike_id())),
         key_length: if t.cipher.has_key_length() {
             t.key_bits
@@ -137,8 +156,9 @@ fn phase2_attributes(
 }
 
 /// QM1: one ESP proposal carrying every configured transform.
-pub(crate) fn phase2_sa(policy: &ChildPolicy, spi: u32, udp: bool) -> Payload {
+pub(crate) fn phase2_sa(policy: &ChildPolicy, spi: u32, carriage: Carriage) -> Payload {
     let group = policy.pfs_group.map(crate::crypto::DhGroup::id);
+    let encapsulation = encapsulation_value(policy.mode, carriage);
     let transforms = policy
         .esp
         .iter()
@@ -147,7 +167,7 @@ pub(crate) fn phase2_sa(policy: &ChildPolicy, spi: u32, udp: bool) -> Payload {
             Transform::ipsec(
                 n,
                 TransformId(t.cipher.transform_id()),
-                &phase2_attributes(t, policy, udp, group, &policy.lifetime),
+                &phase2_attributes(t, encapsulation, group, &policy.lifetime),
             )
         })
         .collect();
@@ -160,10 +180,20 @@ pub(crate) fn phase2_reply(choice: &Phase2Choice, policy: &ChildPolicy, spi: u32
     let group = choice.pfs_group.map(crate::crypto::DhGroup::id);
     // The responder echoes the offer's lifetime; a shorter one of ours goes
     // in RESPONDER-LIFETIME (RFC 2407 §4.6.3.1).
+    // Echo the peer's Encapsulation Mode value, so a draft peer gets its
+    // draft value back.
+    let carriage = if choice.mode.1 {
+        Carriage::Udp
+    } else {
+        Carriage::Plain
+    };
+    let encapsulation = choice
+        .offer
+        .mode
+        .unwrap_or_else(|| encapsulation_value(policy.mode, carriage));
     let attrs = phase2_attributes(
         &choice.transform,
-        policy,
-        choice.mode.1,
+        encapsulation,
         group,
         &choice.offer.lifetime,
     );
@@ -328,7 +358,8 @@ mod tests {
             },
             accept_ah: false,
         };
-        let offers = parse_phase2_offers(&phase2_sa(&policy, 0xc0ffee01, true).body).unwrap();
+        let offers =
+            parse_phase2_offers(&phase2_sa(&policy, 0xc0ffee01, Carriage::Udp).body).unwrap();
         assert_eq!(offers.len(), 2);
         assert!(
             offers
@@ -349,5 +380,33 @@ mod tests {
             (reply[0].spi, reply[0].transform_id, reply[0].key_bits),
             (7, 20, Some(128))
         );
+    }
+
+    #[test]
+    fn draft_nat_t_peers_get_draft_encapsulation_values() {
+        let mut policy = ChildPolicy {
+            local: None,
+            remote: None,
+            mode: EncapsulationMode::Tunnel,
+            esp: vec![EspTransform {
+                cipher: EspCipher::AesCbc,
+                key_bits: Some(128),
+                integrity: Some(IntegrityAlgorithm::HmacSha1),
+            }],
+            pfs_group: None,
+            lifetime: Lifetime::seconds(3600),
+            accept_ah: false,
+        };
+        let offers =
+            parse_phase2_offers(&phase2_sa(&policy, 0x1000, Carriage::UdpDraft).body).unwrap();
+        assert_eq!(offers[0].mode, Some(61443));
+        let c = select_phase2(&offers, &policy, ProposalCheck::Strict).unwrap();
+        assert_eq!(c.mode, (EncapsulationMode::Tunnel, true));
+        // The responder echoes the draft value.
+        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 9).body).unwrap();
+        assert_eq!(reply[0].mode, Some(61443));
+        policy.mode = EncapsulationMode::Transport;
+        let plain = parse_phase2_offers(&phase2_sa(&policy, 0x1000, Carriage::Plain).body).unwrap();
+        assert_eq!(plain[0].mode, Some(2));
     }
 }

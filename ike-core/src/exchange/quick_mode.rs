@@ -41,8 +41,8 @@ pub(crate) struct QuickCtx<'a> {
     pub(crate) cky_i: Cookie,
     pub(crate) cky_r: Cookie,
     pub(crate) nonce_len: usize,
-    /// Offer the UDP-encapsulated modes (NAT-T is in use, RFC 3947 §5).
-    pub(crate) udp: bool,
+    /// How to carry ESP: UDP-encapsulated when NAT-T is in use (RFC 3947 §5).
+    pub(crate) carriage: proposals::Carriage,
     /// Our address and the peer's, as we see them (for NAT-OA).
     pub(crate) local: std::net::IpAddr,
     /// The peer's address as we see it.
@@ -248,7 +248,7 @@ pub(crate) fn initiate(
         None => None,
     };
     let mut rest = vec![
-        proposals::phase2_sa(policy, spi_in, ctx.udp),
+        proposals::phase2_sa(policy, spi_in, ctx.carriage),
         Payload::new(PayloadType::NONCE, ni.clone()),
     ];
     if let Some(dh) = &dh {
@@ -261,7 +261,7 @@ pub(crate) fn initiate(
         rest.push(selector_payload(l));
         rest.push(selector_payload(r));
     }
-    if ctx.udp && policy.mode == EncapsulationMode::Transport {
+    if ctx.carriage != proposals::Carriage::Plain && policy.mode == EncapsulationMode::Transport {
         rest.extend(nat_oa_payloads(ctx.local, ctx.remote));
     }
     let prf = ctx.session.keys.prf();
