@@ -458,7 +458,7 @@ fn esp_recordings_decrypt_with_ipsec_inspect() {
             .map_err(|e| e.kind())
             .or_else(|kind| match kind {
                 // The program may exit (e.g. on a usage error) before reading stdin.
-                std::io::ErrorKind::BrokenPipe => Ok(()),
+                io::ErrorKind::BrokenPipe => Ok(()),
                 other => Err(other),
             })
             .expect("write the child's stdin");
