@@ -362,3 +362,22 @@ fn tampered_quick_mode_messages_are_dropped_and_resent() {
     assert!(p.a.ep.stats().bad_hash + p.b.ep.stats().bad_hash >= 1);
     assert!(p.a.ep.stats().retransmits_sent + p.b.ep.stats().retransmits_sent >= 1);
 }
+
+#[test]
+fn quick_modes_in_progress_are_capped() {
+    // The initiator opens 20 Quick Modes at once while the responder's
+    // QM2s are held back: the responder keeps at most 16 open.
+    let mut p = pix_pair(41);
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    p.b.blackhole = true;
+    let now = p.now;
+    for _ in 0..20 {
+        p.a.ep
+            .initiate(now, p.a.addr, p.b.addr, pix_child())
+            .unwrap();
+    }
+    p.advance(Duration::from_secs(1));
+    assert_eq!(p.b.ep.stats().unexpected, 4);
+    assert_eq!(children(&p.b.events).len(), 1);
+}

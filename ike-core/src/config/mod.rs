@@ -156,6 +156,10 @@ pub struct EndpointConfig {
     pub nonce_len: usize,
     /// NAT-keepalive interval (RFC 3948 §2.3), used when we are behind a NAT.
     pub nat_keepalive: Duration,
+    /// Most Quick Modes in progress per ISAKMP SA; further QM1s are dropped,
+    /// so even an authenticated peer cannot make us do PFS work or hold
+    /// state without bound. Keep it under the IV chain's 32 exchanges.
+    pub max_quick_modes: usize,
 }
 
 impl EndpointConfig {
@@ -170,6 +174,7 @@ impl EndpointConfig {
             max_half_open: 64,
             nonce_len: 16,
             nat_keepalive: Duration::from_secs(20),
+            max_quick_modes: 16,
         }
     }
 

@@ -175,6 +175,15 @@ impl Endpoint {
             }
             return;
         }
+        let in_progress = sa
+            .quick
+            .values()
+            .filter(|q| q.linger_until.is_none())
+            .count();
+        if !sa.quick.contains_key(&mid) && in_progress >= self.config.max_quick_modes {
+            self.stats.unexpected += 1;
+            return;
+        }
         let Some(dec) = Self::decrypt(sa, msg) else {
             self.stats.bad_hash += 1;
             return;
