@@ -178,3 +178,68 @@ fn responder_refuses_aggressive_mode_when_not_accepted() {
     assert!(p.b.ep.stats().unexpected > 0);
     assert!(!failures(&p.a.events).is_empty());
 }
+
+#[test]
+fn ipv6_peers_and_user_fqdn_and_key_id_identities() {
+    use ike_core::config::{PresharedKey, PskTable};
+    let (a6, b6): (std::net::IpAddr, std::net::IpAddr) = (
+        "2001:db8::1".parse().unwrap(),
+        "2001:db8::2".parse().unwrap(),
+    );
+    for (mode, id) in [
+        (
+            ExchangeMode::Main,
+            Identity::UserFqdn("alice@example.com".into()),
+        ),
+        (
+            ExchangeMode::Aggressive,
+            Identity::KeyId(b"branch-group".to_vec()),
+        ),
+    ] {
+        let mut a = peer(b6, vec![pix_phase1()], vec![pix_child()]);
+        a.exchange_mode = mode;
+        a.my_identifier = Some(id.clone());
+        let mut b = peer(a6, vec![pix_phase1()], vec![pix_child()]);
+        b.peers_identifier = Some(id.clone());
+        let psk = |who: Identity| {
+            let mut t = PskTable::new();
+            t.insert(who, PresharedKey::new(b"v6".to_vec()));
+            t
+        };
+        let ep = |cfg: PeerConfig, t: PskTable, seed: u64| {
+            ike_core::endpoint::Endpoint::new(
+                std::sync::Arc::new(ike_core::config::EndpointConfig::new(vec![cfg], t)),
+                Box::new(ike_core::endpoint::fuzzing::InsecureFuzzRng::new(seed)),
+            )
+        };
+        // Main Mode finds the key by address, Aggressive Mode by identity.
+        let b_key = if mode == ExchangeMode::Main {
+            Identity::from_ip(a6)
+        } else {
+            id.clone()
+        };
+        let mut p = Pair::new(
+            Node::new(
+                ep(a, psk(Identity::from_ip(b6)), 1),
+                std::net::SocketAddr::new(a6, 500),
+            ),
+            Node::new(ep(b, psk(b_key), 2), std::net::SocketAddr::new(b6, 500)),
+            3,
+        );
+        start(&mut p);
+        assert!(
+            p.drive_until(Duration::from_secs(5), up),
+            "{mode:?}: {:?}",
+            failures(&p.b.events)
+        );
+        let Some(Event::Phase1Up { peer_id, .. }) =
+            p.b.events
+                .iter()
+                .find(|e| matches!(e, Event::Phase1Up { .. }))
+        else {
+            unreachable!()
+        };
+        assert_eq!(*peer_id, id);
+        assert!(children(&p.a.events)[0].remote.is_ipv6());
+    }
+}
