@@ -214,6 +214,7 @@ fn decap(args: DecapArgs) -> Result<ExitCode, String> {
         match framing {
             Framing::Esp => "ESP",
             Framing::Udp => "UDP-encapsulated ESP",
+            Framing::Ipv4 if esp_at - ip_len == UDP_HEADER_LEN => "IPv4 + UDP + ESP",
             Framing::Ipv4 => "IPv4 + ESP",
         }
     );
