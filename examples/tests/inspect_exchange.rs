@@ -395,3 +395,52 @@ fn damaged_recordings_never_crash() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(runs, lines.len() * 7);
 }
+
+/// `#` starts a comment anywhere on a line, so a recording can be annotated
+/// message by message; the result is the same as for the bare recording.
+#[test]
+fn comments_after_the_hex_are_ignored() {
+    let dir = manifest().join("tests/data/exchanges");
+    let doc = load(&dir.join("exchanges.json"));
+    let case = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["expect_exit"] == 0)
+        .expect("a passing acceptance case");
+    let args = case_args(&dir, case);
+    let original = std::fs::read_to_string(args.last().unwrap()).unwrap();
+    let annotated: String = original
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if l.starts_with("I ") || l.starts_with("R ") {
+                format!("  {l}   # message on line {}\n", i + 1)
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_ne!(annotated, original);
+    let file = std::env::temp_dir().join(format!("inspect-comments-{}.txt", std::process::id()));
+    std::fs::write(&file, annotated).unwrap();
+    let mut annotated_args = args.clone();
+    *annotated_args.last_mut().unwrap() = file.display().to_string();
+    let plain = inspect(&args);
+    let commented = inspect(&annotated_args);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    assert_eq!(
+        commented.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&commented.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&commented.stdout),
+        String::from_utf8_lossy(&plain.stdout).replace(
+            &args.last().unwrap().to_string(),
+            &annotated_args.last().unwrap().to_string()
+        )
+    );
+}

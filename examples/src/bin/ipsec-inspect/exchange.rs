@@ -99,8 +99,12 @@ fn read_recording(args: &Args) -> Result<Vec<Recorded>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        // `#` starts a comment, at the start of a line or after the hex.
+        let line = line
+            .split_once('#')
+            .map_or(line, |(before, _)| before)
+            .trim();
+        if line.is_empty() {
             continue;
         }
         let (who, hex) = line
