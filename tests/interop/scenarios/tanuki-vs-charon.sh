@@ -17,6 +17,7 @@
 #   TANUKI_LIFETIME our IPsec SA lifetime in s [3600]
 #   TANUKI_IKE_LIFETIME our ISAKMP SA lifetime in s [86400]
 #   TANUKI_PHASE1_TIMEOUT s before a silent/refusing peer counts as failed [15]
+#   TANUKI_NATT     on | off | force [on]
 #   TANUKI_EXPECT   up | fail [up]
 #   TANUKI_REKEYS   for up: wait for this many further IPsec SAs (rekeys) [0]
 #
@@ -54,7 +55,7 @@ psk = "${TANUKI_PSK:-$INTEROP_PSK}"
 proposals = ["${TANUKI_IKE:-aes128-sha1-modp2048}"]
 lifetime = ${TANUKI_IKE_LIFETIME:-86400}
 proposal_check = "obey"
-nat_traversal = "off"
+nat_traversal = "${TANUKI_NATT:-on}"
 passive = $passive
 
 [[peer.child]]
@@ -101,14 +102,30 @@ fi
 if [ "$expect" = fail ]; then
     wait_log "negotiation failed" 1 300 || fail "no failure logged"
     result "tanuki: $(grep -m1 'negotiation failed' "$out/tanuki.log" | sed 's/^.*ERROR //')"
+    result "PASS"
     exit 0
 fi
 
 # Each SA pair logs two "IPsec-SA established" lines (in and out).
 wait_log "ISAKMP-SA established" 1 300 || fail "no ISAKMP-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
-wait_log "IPsec-SA established" 2 300 || fail "no IPsec-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
 result "tanuki: $(grep -m1 'ISAKMP-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
-result "tanuki: $(grep -m1 'IPsec-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
+child_up=yes
+if [ "$role" = responder ]; then
+    # charon initiates Quick Mode; without NAT-T libipsec cannot install the
+    # SA, and charon then answers QM2 with NO-PROPOSAL-CHOSEN, not QM3.
+    for _ in $(seq 150); do
+        [ "$(grep -c 'IPsec-SA established' "$out/tanuki.log" || true)" -ge 2 ] && break
+        grep -q "only UDP encapsulation is supported" "$state/charon.log" && { child_up=no; break; }
+        sleep 0.1
+    done
+fi
+if [ "$child_up" = yes ]; then
+    wait_log "IPsec-SA established" 2 300 || fail "no IPsec-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
+    result "tanuki: $(grep -m1 'IPsec-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
+else
+    result "charon: QM1 sent, QM2 from tanuki accepted ($(grep -m1 'selected proposal: ESP' "$state/charon.log" | sed 's/^.*\] //')), then: IPsec SA: only UDP encapsulation is supported"
+    result "PENDING: IPsec SA as responder: charon withholds QM3 because libipsec cannot install an SA without NAT-T (RFC 3947, not in ike-core yet)"
+fi
 if [ "$rekeys" -gt 0 ]; then
     wait_log "IPsec-SA established" $((2 + 2 * rekeys)) $((600 + 300 * rekeys)) ||
         fail "no rekey within the wait"
@@ -116,8 +133,12 @@ if [ "$rekeys" -gt 0 ]; then
 fi
 
 "$TANUKI" status --socket "$out/tanuki.sock" >"$out/status.txt" 2>&1 || fail "tanuki status: $(cat "$out/status.txt")"
-grep -q "IPsec-SA ESP/Tunnel" "$out/status.txt" || fail "tanuki status shows no IPsec-SA: $(cat "$out/status.txt")"
-result "tanuki status: $(grep -m1 'IPsec-SA' "$out/status.txt" | sed 's/^ *//')"
+grep -q "^ISAKMP-SA" "$out/status.txt" || fail "tanuki status shows no ISAKMP-SA: $(cat "$out/status.txt")"
+result "tanuki status: $(grep -m1 '^ISAKMP-SA' "$out/status.txt")"
+if [ "$child_up" = yes ]; then
+    grep -q "IPsec-SA ESP/Tunnel" "$out/status.txt" || fail "tanuki status shows no IPsec-SA: $(cat "$out/status.txt")"
+    result "tanuki status: $(grep -m1 'IPsec-SA' "$out/status.txt" | sed 's/^ *//')"
+fi
 
 # charon's view: the IKE SA must be ESTABLISHED; the CHILD_SA is INSTALLED
 # only when libipsec could take it (it needs UDP encapsulation, i.e. NAT-T).
@@ -133,11 +154,13 @@ if grep -q INSTALLED "$out/charon-sas.txt"; then
 else
     result "charon: CHILD_SA not installed: $(grep -m1 -E 'unable to install|failed to install|no acceptable' "$state/charon.log" | sed 's/^.*\] //' || echo '?')"
 fi
-result "PENDING: ping through the tunnel (needs NAT-T in ike-core and tanuki's user-space ESP path)"
+result "PENDING: ping through the tunnel (needs NAT-T in ike-core and tanuki's user-space ESP data path)"
 
 stop_tanuki
 trap - EXIT
-grep -q "IPsec-SA deleted" "$out/tanuki.log" || fail "tanuki logged no IPsec-SA deletion"
+if [ "$child_up" = yes ]; then
+    grep -q "IPsec-SA deleted" "$out/tanuki.log" || fail "tanuki logged no IPsec-SA deletion"
+fi
 grep -q "ISAKMP-SA deleted" "$out/tanuki.log" || fail "tanuki logged no ISAKMP-SA deletion"
 for _ in $(seq 50); do
     grep -q "received DELETE for IKE_SA" "$state/charon.log" && break

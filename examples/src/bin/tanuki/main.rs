@@ -190,14 +190,13 @@ impl Sockets {
             let Some(bytes) = buf.get(..t.size) else {
                 continue;
             };
-            let result = if t.local.port() == 4500 || t.non_esp_marker {
-                let mut framed = Vec::with_capacity(bytes.len() + NON_ESP_MARKER.len());
-                framed.extend_from_slice(&NON_ESP_MARKER);
-                framed.extend_from_slice(bytes);
-                self.natt.send_to(&framed, t.remote)
+            // The engine writes the non-ESP marker itself on port 4500.
+            let socket = if t.local.port() == 4500 {
+                &self.natt
             } else {
-                self.ike.send_to(bytes, t.remote)
+                &self.ike
             };
+            let result = socket.send_to(bytes, t.remote);
             match result {
                 Ok(_) => debug!("sendto {} -> {} ({} bytes)", t.local, t.remote, t.size),
                 Err(e) => warn!("sendto {} failed: {e}", t.remote),
@@ -277,7 +276,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
             l.serve(&table.render());
         }
 
-        receive(&sockets, &mut ep, now, c, &mut datagram);
+        receive(&sockets, &mut ep, now, c, &mut datagram, &mut table);
         if ep.poll_timeout().is_some_and(|t| t <= now) {
             ep.handle_timeout(now);
         }
@@ -301,13 +300,31 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
 }
 
 /// Reads every pending datagram from both sockets into the engine.
-fn receive(s: &Sockets, ep: &mut Endpoint, now: Instant, c: &DaemonConfig, buf: &mut [u8]) {
+fn receive(
+    s: &Sockets,
+    ep: &mut Endpoint,
+    now: Instant,
+    c: &DaemonConfig,
+    buf: &mut [u8],
+    table: &mut SaTable,
+) {
+    let dropped = |ep: &Endpoint| {
+        let st = ep.stats();
+        st.malformed + st.unexpected + st.bad_hash + st.unauthenticated_notifies
+    };
+    let mut feed = |ep: &mut Endpoint, local: SocketAddr, from: SocketAddr, data: &[u8]| {
+        let before = dropped(ep);
+        ep.handle_datagram(now, local, from, data);
+        if dropped(ep) > before {
+            table.note_dropped(from);
+        }
+    };
     // Bounded: at most this many datagrams per socket per loop turn.
     for _ in 0..64 {
         match s.ike.recv_from(buf) {
             Ok((n, from)) => {
                 if let Some(data) = buf.get(..n) {
-                    ep.handle_datagram(now, c.local(500), from, data);
+                    feed(ep, c.local(500), from, data);
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -321,15 +338,16 @@ fn receive(s: &Sockets, ep: &mut Endpoint, now: Instant, c: &DaemonConfig, buf: 
         match s.natt.recv_from(buf) {
             Ok((n, from)) => {
                 let Some(data) = buf.get(..n) else { continue };
-                match data.split_at_checked(NON_ESP_MARKER.len()) {
-                    // RFC 3948 §2.3: a single 0xff byte is a NAT keepalive.
-                    _ if data == [0xff] => debug!("NAT keepalive from {from}"),
-                    Some((marker, ike)) if marker == NON_ESP_MARKER => {
-                        ep.handle_datagram(now, c.local(4500), from, ike);
-                    }
-                    _ => debug!(
+                // RFC 3948 §2.2: IKE after a zero marker (the engine strips
+                // it), a lone 0xff is a NAT keepalive, anything else is ESP.
+                if data.starts_with(&NON_ESP_MARKER) {
+                    feed(ep, c.local(4500), from, data);
+                } else if data == [0xff] {
+                    debug!("NAT keepalive from {from}");
+                } else {
+                    debug!(
                         "ESP-in-UDP from {from} ({n} bytes): no user-space ESP data path yet, dropped"
-                    ),
+                    );
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => break,

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Read, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ike_core::endpoint::{ChildSaId, DownReason, Event, IkeSaHandle};
+use ike_core::endpoint::{ChildSaId, DownReason, Event, FailureReason, IkeSaHandle, Phase};
 use tracing::{error, info, warn};
 
 use crate::phase_name;
@@ -35,6 +35,9 @@ struct ChildEntry {
 pub(crate) struct SaTable {
     ike: BTreeMap<IkeSaHandle, IkeEntry>,
     children: BTreeMap<ChildSaId, ChildEntry>,
+    /// Per peer: datagrams the engine dropped (malformed, unexpected, bad
+    /// hash, unauthenticated notify) since that peer's last ISAKMP-SA came up.
+    dropped: BTreeMap<IpAddr, u64>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -45,6 +48,12 @@ impl SaTable {
     /// The established ISAKMP SAs.
     pub(crate) fn ike_sas(&self) -> Vec<IkeSaHandle> {
         self.ike.keys().copied().collect()
+    }
+
+    /// Notes that the engine dropped a datagram from `from`.
+    pub(crate) fn note_dropped(&mut self, from: SocketAddr) {
+        // By address: the peer may float from 500 to 4500 mid-exchange.
+        *self.dropped.entry(from.ip()).or_default() += 1;
     }
 
     /// Logs `ev` as racoon would and records what it changes.
@@ -58,6 +67,7 @@ impl SaTable {
                 cookies,
                 initiator,
             } => {
+                self.dropped.remove(&remote.ip());
                 let cookies = format!("{}:{}", hex(&cookies.0), hex(&cookies.1));
                 info!(
                     "ISAKMP-SA established {}[{}]-{}[{}] spi:{cookies}",
@@ -162,8 +172,20 @@ impl SaTable {
                 reason,
                 ..
             } => {
+                // A peer whose PSK differs answers MM5 with a notify we cannot
+                // decrypt, so the engine only sees a stall: say what it likely is.
+                let stalled = matches!(
+                    reason,
+                    FailureReason::Timeout(_) | FailureReason::NegotiationTimeout(_)
+                );
+                let hint = match self.dropped.remove(&remote.ip()) {
+                    Some(n) if stalled && phase == Phase::One => format!(
+                        "; {n} message(s) from the peer could not be decrypted or authenticated: the pre-shared keys probably differ"
+                    ),
+                    _ => String::new(),
+                };
                 error!(
-                    "{} negotiation failed with {remote}: {reason}",
+                    "{} negotiation failed with {remote}: {reason}{hint}",
                     phase_name(phase)
                 );
             }

@@ -1,0 +1,363 @@
+//! tanuki against strongSwan's charon 5.9.8, over a veth pair between two
+//! network namespaces the harness creates (`tests/interop/with-charon.sh`,
+//! one scenario per test through `tests/interop/scenarios/tanuki-vs-charon.sh`).
+//!
+//! Each scenario negotiates, checks that tanuki's `status` and charon's
+//! `swanctl --list-sas` both show the SA, stops tanuki with SIGTERM and checks
+//! that both sides processed the Deletes — or, for the failure scenarios,
+//! that tanuki logged a failure naming the cause.
+//!
+//! Pinging through the tunnel is PENDING: charon's libipsec installs only
+//! UDP-encapsulated SAs, so it needs NAT-T from our side (not in ike-core
+//! yet), and tanuki has no user-space ESP data path yet. The tests print
+//! this; they do not pretend.
+//!
+//! Needs root, `ip netns` and charon; otherwise each test prints
+//! "SKIPPED: …" and passes, unless `IPSEC_REQUIRE_INTEROP=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// One charon and one tanuki at a time: the machine has two cores.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const CHARON: &str = "/usr/lib/ipsec/charon";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("examples/ has a parent")
+        .to_owned()
+}
+
+/// Why this machine cannot run the suite, if it cannot.
+fn missing_prerequisite() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    if !root {
+        return Some("not root (network namespaces need CAP_SYS_ADMIN)".into());
+    }
+    if !Path::new(CHARON).exists() {
+        return Some(format!(
+            "no strongSwan ({CHARON}); .ci/install-packages installs it"
+        ));
+    }
+    let netns = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !netns {
+        return Some("`ip netns` does not work here".into());
+    }
+    None
+}
+
+/// A scenario: charon's side (with-charon.sh options) and ours (TANUKI_* variables).
+struct Scenario {
+    name: &'static str,
+    charon: &'static [&'static str],
+    ours: &'static [(&'static str, &'static str)],
+}
+
+/// What the scenario script printed.
+struct Outcome {
+    passed: bool,
+    results: Vec<String>,
+    tanuki_log: String,
+}
+
+fn run(s: &Scenario, role: &str) -> Option<Outcome> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var("IPSEC_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("IPSEC_REQUIRE_INTEROP=1 but {why}");
+        }
+        println!("SKIPPED: {} ({role}): {why}", s.name);
+        return None;
+    }
+    let root = repo_root();
+    let out = std::env::temp_dir().join(format!(
+        "tanuki-interop-{}-{role}-{}",
+        s.name,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut cmd = Command::new("timeout");
+    cmd.arg("150")
+        .arg(root.join("tests/interop/with-charon.sh"))
+        .args(s.charon)
+        .arg("--out")
+        .arg(&out)
+        .arg("--")
+        .arg(root.join("tests/interop/scenarios/tanuki-vs-charon.sh"))
+        .env("TANUKI", env!("CARGO_BIN_EXE_tanuki"))
+        .env("TANUKI_OUT", &out)
+        .env("TANUKI_ROLE", role);
+    for (k, v) in s.ours {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().expect("run with-charon.sh");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let results: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT: "))
+        .map(str::to_owned)
+        .collect();
+    let tanuki_log = std::fs::read_to_string(out.join("tanuki.log")).unwrap_or_default();
+    for r in &results {
+        println!("{} ({role}): {r}", s.name);
+    }
+    if !output.status.success() {
+        println!(
+            "--- harness stderr\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        println!("--- tanuki.log\n{tanuki_log}");
+        let charon_log = std::fs::read_to_string(out.join("charon.log")).unwrap_or_default();
+        let tail: Vec<&str> = charon_log.lines().rev().take(40).collect();
+        println!(
+            "--- charon.log (last 40 lines, newest first)\n{}",
+            tail.join("\n")
+        );
+    }
+    Some(Outcome {
+        passed: output.status.success() && results.iter().any(|r| r == "PASS"),
+        results,
+        tanuki_log,
+    })
+}
+
+/// Runs a scenario that must negotiate, in `role`.
+fn expect_up(s: &Scenario, role: &str) {
+    let Some(o) = run(s, role) else { return };
+    assert!(o.passed, "{} ({role}) failed: {:?}", s.name, o.results);
+    assert!(o.tanuki_log.contains("ISAKMP-SA established"));
+    assert!(o.tanuki_log.contains("ISAKMP-SA deleted"));
+    let child_pending = o.results.iter().any(|r| r.starts_with("PENDING: IPsec SA"));
+    if child_pending {
+        // Only acceptable for the reason the script checked in charon's log.
+        assert_eq!(role, "responder", "{:?}", o.results);
+    } else {
+        assert!(o.tanuki_log.contains("IPsec-SA established: ESP/Tunnel"));
+        assert!(o.tanuki_log.contains("IPsec-SA deleted"));
+    }
+    println!(
+        "{} ({role}): PENDING ping through the tunnel: needs NAT-T (RFC 3947) in ike-core, \
+         which charon's libipsec requires, and tanuki's ESP data path",
+        s.name
+    );
+}
+
+/// Runs a scenario that must fail with a message containing one of `words`.
+fn expect_failure(s: &Scenario, role: &str, words: &[&str]) {
+    let Some(o) = run(s, role) else { return };
+    assert!(
+        o.passed,
+        "{} ({role}): no failure logged: {:?}",
+        s.name, o.results
+    );
+    let line = o
+        .tanuki_log
+        .lines()
+        .find(|l| l.contains("negotiation failed"))
+        .expect("the failure line");
+    assert!(
+        words.iter().any(|w| line.contains(w)),
+        "{} ({role}): failure message {line:?} names none of {words:?}",
+        s.name
+    );
+    assert!(!o.tanuki_log.contains("IPsec-SA established"));
+}
+
+const SEED: Scenario = Scenario {
+    name: "main-aes256-sha1-modp1536",
+    charon: &["--ike", "aes256-sha1-modp1536", "--esp", "aes256-sha1"],
+    ours: &[
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_IKE_LIFETIME", "86400"),
+        ("TANUKI_LIFETIME", "3600"),
+    ],
+};
+
+const AGGRESSIVE: Scenario = Scenario {
+    name: "aggressive-psk",
+    charon: &[
+        "--mode",
+        "aggressive",
+        "--ike",
+        "aes256-sha1-modp1536",
+        "--esp",
+        "aes256-sha1",
+    ],
+    ours: &[
+        ("TANUKI_MODE", "aggressive"),
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+    ],
+};
+
+const TRIPLE_DES: Scenario = Scenario {
+    name: "3des-md5-modp1024",
+    charon: &["--ike", "3des-md5-modp1024", "--esp", "3des-md5"],
+    ours: &[
+        ("TANUKI_IKE", "3des-md5-modp1024"),
+        ("TANUKI_ESP", "3des-md5"),
+    ],
+};
+
+const GCM: Scenario = Scenario {
+    name: "aes128-sha256-modp2048-esp-gcm16",
+    charon: &["--ike", "aes128-sha256-modp2048", "--esp", "aes128gcm16"],
+    ours: &[
+        ("TANUKI_IKE", "aes128-sha256-modp2048"),
+        ("TANUKI_ESP", "aes128gcm16"),
+    ],
+};
+
+const PFS: Scenario = Scenario {
+    name: "pfs-modp2048",
+    charon: &[
+        "--ike",
+        "aes256-sha1-modp1536",
+        "--esp",
+        "aes256-sha1-modp2048",
+    ],
+    ours: &[
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_PFS", "modp2048"),
+    ],
+};
+
+/// Our IPsec SA lifetime is short; charon (1 h) accepts the shorter one, so
+/// the engine rekeys it by a new Quick Mode on the same ISAKMP SA.
+const REKEY: Scenario = Scenario {
+    name: "ipsec-sa-rekey",
+    charon: &["--ike", "aes256-sha1-modp1536", "--esp", "aes256-sha1"],
+    ours: &[
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_LIFETIME", "10"),
+        ("TANUKI_REKEYS", "1"),
+    ],
+};
+
+const WRONG_PSK: Scenario = Scenario {
+    name: "wrong-psk",
+    charon: &["--ike", "aes256-sha1-modp1536", "--esp", "aes256-sha1"],
+    ours: &[
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_PSK", "not the key charon has"),
+        ("TANUKI_EXPECT", "fail"),
+        ("TANUKI_PHASE1_TIMEOUT", "8"),
+    ],
+};
+
+const NO_PROPOSAL: Scenario = Scenario {
+    name: "no-proposal-chosen",
+    charon: &["--ike", "aes256-sha1-modp1536", "--esp", "aes256-sha1"],
+    ours: &[
+        ("TANUKI_IKE", "aes128-sha1-modp2048"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_EXPECT", "fail"),
+        ("TANUKI_PHASE1_TIMEOUT", "8"),
+    ],
+};
+
+#[test]
+fn main_mode_seed_parameters_initiator() {
+    expect_up(&SEED, "initiator");
+}
+
+#[test]
+fn main_mode_seed_parameters_responder() {
+    expect_up(&SEED, "responder");
+}
+
+#[test]
+fn aggressive_mode_initiator() {
+    expect_up(&AGGRESSIVE, "initiator");
+}
+
+#[test]
+fn aggressive_mode_responder() {
+    expect_up(&AGGRESSIVE, "responder");
+}
+
+#[test]
+fn triple_des_md5_group2_initiator() {
+    expect_up(&TRIPLE_DES, "initiator");
+}
+
+#[test]
+fn triple_des_md5_group2_responder() {
+    expect_up(&TRIPLE_DES, "responder");
+}
+
+#[test]
+fn aes128_sha256_group14_esp_gcm_initiator() {
+    expect_up(&GCM, "initiator");
+}
+
+#[test]
+fn aes128_sha256_group14_esp_gcm_responder() {
+    expect_up(&GCM, "responder");
+}
+
+#[test]
+fn pfs_group14_initiator() {
+    expect_up(&PFS, "initiator");
+}
+
+#[test]
+fn pfs_group14_responder() {
+    expect_up(&PFS, "responder");
+}
+
+#[test]
+fn ipsec_sa_rekey_initiator() {
+    expect_up(&REKEY, "initiator");
+}
+
+#[test]
+fn wrong_psk_initiator() {
+    expect_failure(
+        &WRONG_PSK,
+        "initiator",
+        &["pre-shared", "PSK", "AUTHENTICATION"],
+    );
+}
+
+#[test]
+fn wrong_psk_responder() {
+    expect_failure(
+        &WRONG_PSK,
+        "responder",
+        &["pre-shared", "PSK", "AUTHENTICATION"],
+    );
+}
+
+#[test]
+fn no_proposal_chosen_initiator() {
+    expect_failure(
+        &NO_PROPOSAL,
+        "initiator",
+        &["NO-PROPOSAL-CHOSEN", "no proposal"],
+    );
+}
+
+#[test]
+fn no_proposal_chosen_responder() {
+    expect_failure(
+        &NO_PROPOSAL,
+        "responder",
+        &["no proposal chosen: peer offered"],
+    );
+}
