@@ -20,3 +20,4 @@ pub mod policy;
 pub mod timer;
 pub mod wire;
 pub mod fragment;
+pub mod auth;

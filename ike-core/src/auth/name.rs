@@ -1,0 +1,140 @@
+//! Distinguished names: the display users know from OpenSSL and racoon
+//! (`C=XX, O=Org, CN=host`, in certificate order) and racoon's `*`
+//! wildcard patterns over it.
+
+#![deny(clippy::indexing_slicing)]
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc4519;
+use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
+use der::{Tag, Tagged};
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::name::Name;
+
+/// PKCS#9 emailAddress (RFC 2985 §5.2.1), still common in subjects.
+const EMAIL_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
+
+const SHORT_NAMES: &[(ObjectIdentifier, &str)] = &[
+    (rfc4519::C, "C"),
+    (rfc4519::ST, "ST"),
+    (rfc4519::L, "L"),
+    (rfc4519::O, "O"),
+    (rfc4519::OU, "OU"),
+    (rfc4519::CN, "CN"),
+    (rfc4519::SERIAL_NUMBER, "serialNumber"),
+    (rfc4519::DC, "DC"),
+    (rfc4519::UID, "UID"),
+    (EMAIL_ADDRESS, "emailAddress"),
+];
+
+fn attribute_name(oid: &ObjectIdentifier) -> String {
+    SHORT_NAMES
+        .iter()
+        .find(|(o, _)| o == oid)
+        .map_or_else(|| oid.to_string(), |(_, n)| (*n).to_owned())
+}
+
+fn attribute_value(atv: &AttributeTypeAndValue) -> String {
+    let v = &atv.value;
+    let text = match v.tag() {
+        Tag::PrintableString => PrintableStringRef::try_from(v)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::Utf8String => Utf8StringRef::try_from(v)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::Ia5String => Ia5StringRef::try_from(v)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::TeletexString => TeletexStringRef::try_from(v)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        _ => None,
+    };
+    text.unwrap_or_else(|| {
+        let hex: String = v.value().iter().map(|b| format!("{b:02x}")).collect();
+        format!("#{hex}")
+    })
+}
+
+/// The attributes of `name` as (short name, value) in certificate order.
+pub(super) fn name_components(name: &Name) -> Vec<(String, String)> {
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .map(|atv| (attribute_name(&atv.oid), attribute_value(atv)))
+        .collect()
+}
+
+/// `C=XX, O=Org, CN=host`: certificate order, as OpenSSL's oneline form and
+/// racoon's configuration write it.
+pub(super) fn display_name(name: &Name) -> String {
+    let parts: Vec<String> = name_components(name)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// A configured distinguished name (racoon's `peers_identifier asn1dn
+/// "C=XX, O=Org, CN=*"`): attributes in certificate order, each value
+/// either literal or `*` (any value). Attribute names compare without case,
+/// values exactly. `/C=XX/O=Org/CN=*` (OpenSSL's slash form) is read too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnPattern {
+    text: String,
+    components: Vec<(String, String)>,
+}
+
+impl DnPattern {
+    /// Parses `C=XX, O=Org, CN=*` or `/C=XX/O=Org/CN=*`. Returns `None` for
+    /// an empty pattern or a component without `=`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let trimmed = text.trim();
+        let parts: Vec<&str> = match trimmed.strip_prefix('/') {
+            Some(slashed) => slashed.split('/').collect(),
+            None => trimmed.split(',').collect(),
+        };
+        let mut components = Vec::new();
+        for part in parts {
+            let (k, v) = part.split_once('=')?;
+            components.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        if components.is_empty() {
+            return None;
+        }
+        Some(Self {
+            text: trimmed.to_owned(),
+            components,
+        })
+    }
+
+    /// The pattern as configured.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `name` matches: the same attributes in the same order, each
+    /// value equal or the pattern's `*`.
+    #[must_use]
+    pub fn matches(&self, name: &Name) -> bool {
+        let actual = name_components(name);
+        actual.len() == self.components.len()
+            && actual
+                .iter()
+                .zip(&self.components)
+                .all(|((ak, av), (pk, pv))| {
+                    (ak.eq_ignore_ascii_case(pk)
+                        || (pk.eq_ignore_ascii_case("E") && ak == "emailAddress"))
+                        && (pv == "*" || av == pv)
+                })
+    }
+}
+
+impl core::fmt::Display for DnPattern {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
