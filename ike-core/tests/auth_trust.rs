@@ -230,9 +230,7 @@ fn expired_and_not_yet_valid() {
         UnixTime::since_unix_epoch(chain_end + Duration::from_secs(1)),
     )
     .unwrap_err();
-    assert!(
-        matches!(err, AuthError::Expired { ref subject, .. } if subject.contains(" CA"))
-    );
+    assert!(matches!(err, AuthError::Expired { ref subject, .. } if subject.contains(" CA")));
 }
 
 #[test]
@@ -503,4 +501,24 @@ fn pinned_certificate_and_raw_key() {
         authenticate(&PeerAuthPolicy::default(), &id, &[], sig, now),
         Err(AuthError::NoPeerKey)
     );
+}
+
+#[test]
+fn our_signer_matches_openssl_and_hides_the_key() {
+    use ike_core::auth::{HashSigner, RsaCrateSigner};
+    let signer = RsaCrateSigner::load(data!("gw.key")).unwrap();
+    assert_eq!(signer.signature_len(), 256);
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let sig = signer.sign_hash(&mut rng, data!("gw.hash")).unwrap();
+    assert_eq!(sig, data!("gw.hash.sig"));
+    let gw = cert(data!("gw.pem"));
+    verify_signature(PeerKey::Certificate(&gw), data!("gw.hash"), &sig).unwrap();
+    assert_eq!(
+        format!("{signer:?}"),
+        "RsaCrateSigner { modulus_bits: 2048 }"
+    );
+    // A value longer than the padding allows is refused, not truncated.
+    assert!(signer.sign_hash(&mut rng, &[0; 250]).is_err());
+    let big = RsaCrateSigner::load(data!("big.key")).unwrap();
+    assert_eq!(big.sign_hash(&mut rng, &[1; 64]).unwrap().len(), 512);
 }

@@ -20,12 +20,17 @@
 //!
 //! Every rejection is an [`AuthError`] whose `Display` names what did not
 //! match and, where there is one, the option that would relax it.
+//!
+//! Our own signatures come from a [`HashSigner`]; `README.md` in this
+//! directory shows the engine-facing calls and records why the backend is
+//! the blinded `rsa` crate rather than aws-lc-rs (RUSTSEC-2023-0071).
 
 mod chain;
 mod error;
 mod identity;
 mod load;
 mod name;
+mod signer;
 mod verify;
 
 pub use chain::{TrustStore, VerifiedChain};
@@ -37,6 +42,7 @@ pub use load::{
 };
 pub use name::DnPattern;
 pub use rustls_pki_types::UnixTime;
+pub use signer::{HashSigner, RsaCrateSigner, SignError};
 pub use verify::{
     PeerAuthPolicy, PeerAuthenticated, PeerKey, SignatureVerified, authenticate_peer,
     verify_signature,
