@@ -456,10 +456,10 @@ fn peers_identifier_with_wildcards() {
         now,
     )
     .unwrap();
-    assert!(!addr.matches(&dn_id));
+    assert!(!addr.matches(&dn_id, None));
     assert!(
         ExpectedIdentity::Fqdn("GW.example.com".into())
-            .matches(&Identity::Fqdn(b"gw.example.com".to_vec()))
+            .matches(&Identity::Fqdn(b"gw.example.com".to_vec()), None)
     );
 }
 
@@ -521,4 +521,38 @@ fn our_signer_matches_openssl_and_hides_the_key() {
     assert!(signer.sign_hash(&mut rng, &[0; 250]).is_err());
     let big = RsaCrateSigner::load(data!("big.key")).unwrap();
     assert_eq!(big.sign_hash(&mut rng, &[1; 64]).unwrap().len(), 512);
+}
+
+/// Seeds 001/003: `my_identifier asn1dn; peers_identifier asn1dn;
+/// verify_identifier on;` — the peer's ID must be its certificate's subject.
+#[test]
+fn peers_identifier_asn1dn_without_a_name() {
+    let chain = gw_chain();
+    let now = valid_now(&chain[0]);
+    let policy = PeerAuthPolicy {
+        peers_identifier: Some(ExpectedIdentity::Asn1DnOfCertificate),
+        ..PeerAuthPolicy::default()
+    };
+    let own = Identity::DerAsn1Dn(chain[0].subject_der().unwrap());
+    authenticate(&policy, &own, &chain, data!("gw.hash.sig"), now).unwrap();
+    let err = authenticate(
+        &policy,
+        &Identity::Ipv4(GW_IP),
+        &chain,
+        data!("gw.hash.sig"),
+        now,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "peer identified as 203.0.113.5 (ID_IPV4_ADDR), but peers_identifier expects {GW_SUBJECT} \
+             (asn1dn, its certificate's subject); fix peers_identifier or set verify_identifier off"
+        )
+    );
+    let sub = Identity::DerAsn1Dn(chain[1].subject_der().unwrap());
+    assert!(matches!(
+        authenticate(&policy, &sub, &chain, data!("gw.hash.sig"), now),
+        Err(AuthError::UnexpectedIdentity { .. })
+    ));
 }

@@ -25,6 +25,9 @@ pub enum ExpectedIdentity {
     UserFqdn(String),
     /// `asn1dn`: ID_DER_ASN1_DN, with `*` wildcards.
     Asn1Dn(DnPattern),
+    /// `asn1dn` with no name: the peer must claim, as ID_DER_ASN1_DN,
+    /// exactly the subject of the certificate it authenticates with.
+    Asn1DnOfCertificate,
 }
 
 impl core::fmt::Display for ExpectedIdentity {
@@ -34,6 +37,7 @@ impl core::fmt::Display for ExpectedIdentity {
             Self::Fqdn(n) => write!(f, "{n} (fqdn)"),
             Self::UserFqdn(n) => write!(f, "{n} (user_fqdn)"),
             Self::Asn1Dn(p) => write!(f, "{p} (asn1dn)"),
+            Self::Asn1DnOfCertificate => f.write_str("its certificate's subject (asn1dn)"),
         }
     }
 }
@@ -57,7 +61,9 @@ pub(super) fn describe(id: &Identity) -> (String, String) {
 impl ExpectedIdentity {
     /// Whether the peer's claimed `id` is this identity.
     #[must_use]
-    pub fn matches(&self, id: &Identity) -> bool {
+    /// `certificate` is the one the peer authenticates with, if any (needed
+    /// by [`ExpectedIdentity::Asn1DnOfCertificate`]).
+    pub fn matches(&self, id: &Identity, certificate: Option<&PeerCertificate>) -> bool {
         match (self, id) {
             (Self::Address(IpAddr::V4(want)), Identity::Ipv4(got)) => want == got,
             (Self::Address(IpAddr::V6(want)), Identity::Ipv6(got)) => want == got,
@@ -68,20 +74,33 @@ impl ExpectedIdentity {
             (Self::Asn1Dn(pattern), Identity::DerAsn1Dn(der)) => {
                 Name::from_der(der).is_ok_and(|n| pattern.matches(&n))
             }
+            (Self::Asn1DnOfCertificate, Identity::DerAsn1Dn(der)) => certificate.is_some_and(|c| {
+                Name::from_der(der).is_ok_and(|n| n == c.parsed().tbs_certificate.subject)
+            }),
             _ => false,
         }
     }
 
     /// `Ok` if `id` matches, else the error naming both.
-    pub fn check(&self, id: &Identity) -> Result<(), AuthError> {
-        if self.matches(id) {
+    pub fn check(
+        &self,
+        id: &Identity,
+        certificate: Option<&PeerCertificate>,
+    ) -> Result<(), AuthError> {
+        if self.matches(id, certificate) {
             return Ok(());
         }
         let (id, id_type) = describe(id);
+        let expected = match (self, certificate) {
+            (Self::Asn1DnOfCertificate, Some(c)) => {
+                format!("{} (asn1dn, its certificate's subject)", c.subject())
+            }
+            _ => self.to_string(),
+        };
         Err(AuthError::UnexpectedIdentity {
             id,
             id_type,
-            expected: self.to_string(),
+            expected,
         })
     }
 }

@@ -58,7 +58,10 @@ pub struct PeerAuthPolicy {
     /// trust store at `now`, and the ID payload must match the certificate.
     pub verify_cert: bool,
     /// `peers_identifier` with `verify_identifier on`: the ID the peer must
-    /// claim. `None` checks nothing.
+    /// claim. `None` checks nothing (racoon's `verify_identifier` is off by
+    /// default, so a configured `peers_identifier` alone does not count).
+    /// racoon's `peers_identifier address;` without a value means the
+    /// address the peer sends from: pass [`ExpectedIdentity::Address`] of it.
     pub peers_identifier: Option<ExpectedIdentity>,
     /// `peers_certfile x509 FILE`: only this certificate is accepted (the
     /// chain is still verified if `verify_cert` is on).
@@ -101,10 +104,10 @@ pub fn authenticate_peer(
     signature: &[u8],
     now: UnixTime,
 ) -> Result<PeerAuthenticated, AuthError> {
-    if let Some(expected) = &policy.peers_identifier {
-        expected.check(peer_id)?;
-    }
     if let Some(raw) = &policy.raw_key {
+        if let Some(expected) = &policy.peers_identifier {
+            expected.check(peer_id, None)?;
+        }
         let signature = verify_signature(PeerKey::Raw(raw), hash, signature)?;
         return Ok(PeerAuthenticated {
             signature,
@@ -122,6 +125,9 @@ pub fn authenticate_peer(
         (None, Some((sent, _))) => sent,
         (None, None) => return Err(AuthError::NoPeerKey),
     };
+    if let Some(expected) = &policy.peers_identifier {
+        expected.check(peer_id, Some(leaf))?;
+    }
     let rest = certificates.get(1..).unwrap_or_default();
     let chain = if policy.verify_cert {
         let chain = trust.verify(leaf, rest, now)?;
