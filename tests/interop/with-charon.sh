@@ -11,6 +11,7 @@
 #   INTEROP_LOCAL_INNER / INTEROP_PEER_INNER   first host of each, on lo
 #   INTEROP_LOCAL_ID / INTEROP_PEER_ID   the IDs charon expects / uses
 #   INTEROP_PSK                          the pre-shared key
+#   INTEROP_PEER_NS                      charon's namespace (to ping from its side)
 #   INTEROP_CHARON_VICI                  charon's vici URI, e.g. for
 #                                        `swanctl --initiate --child c --uri "$INTEROP_CHARON_VICI"`
 # and exits with CMD's status. The connection and its child are named "c".
@@ -67,7 +68,7 @@ ip netns exec "$ns_local" env \
     INTEROP_LOCAL_TS="$INTEROP_NET_A" INTEROP_PEER_TS="$INTEROP_NET_B" \
     INTEROP_LOCAL_INNER="$INTEROP_INNER_A" INTEROP_PEER_INNER="$INTEROP_INNER_B" \
     INTEROP_LOCAL_ID="$local_id" INTEROP_PEER_ID="$peer_id" INTEROP_PSK="$psk" \
-    INTEROP_CHARON_VICI="unix://$state/run/charon.vici" \
+    INTEROP_CHARON_VICI="unix://$state/run/charon.vici" INTEROP_PEER_NS="$ns_peer" \
     STRONGSWAN_CONF="$state/strongswan.conf" \
     "$@" || rc=$?
 

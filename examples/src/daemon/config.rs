@@ -8,6 +8,8 @@
 //! status_socket = "/run/tanuki.sock"
 //! phase1_timeout = 60                 # s; a Phase 1 not done by then fails
 //! phase2_timeout = 60
+//! tun = "tanuki0"                     # user-space ESP through this TUN device
+//! tun_source = "10.1.0.1"             # our inner address (routes' src)
 //!
 //! [[peer]]
 //! address = "198.51.100.2"
@@ -70,6 +72,12 @@ pub struct DaemonConfig {
     pub listen: IpAddr,
     /// Where the `status` command's unix socket lives, if anywhere.
     pub status_socket: Option<PathBuf>,
+    /// The TUN device carrying inner traffic (user-space ESP); `None`
+    /// negotiates only.
+    pub tun: Option<String>,
+    /// Source address for routes into the TUN device (an address inside
+    /// our local traffic selectors).
+    pub tun_source: Option<IpAddr>,
     /// The engine's configuration.
     pub endpoint: EndpointConfig,
     /// The peers, in file order.
@@ -90,6 +98,8 @@ struct FileRepr {
     status_socket: Option<PathBuf>,
     phase1_timeout: Option<Spanned<u64>>,
     phase2_timeout: Option<Spanned<u64>>,
+    tun: Option<String>,
+    tun_source: Option<Spanned<String>>,
     #[serde(default, rename = "peer")]
     peers: Vec<PeerRepr>,
 }
@@ -287,9 +297,20 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             *slot = Duration::from_secs(*v.get_ref());
         }
     }
+    let tun_source = match &repr.tun_source {
+        None => None,
+        Some(t) => Some(t.get_ref().parse().map_err(|_| {
+            at(
+                t.span(),
+                format!("tun_source `{}` is not an IP address", t.get_ref()),
+            )
+        })?),
+    };
     Ok(DaemonConfig {
         listen,
         status_socket: repr.status_socket,
+        tun: repr.tun,
+        tun_source,
         endpoint,
         peers,
     })

@@ -2,3 +2,4 @@
 //! and the glue between ike-core's negotiated SAs and esp-core.
 
 pub mod config;
+pub mod esp;

@@ -45,6 +45,8 @@ listen = "$INTEROP_LOCAL"
 status_socket = "$out/tanuki.sock"
 phase1_timeout = ${TANUKI_PHASE1_TIMEOUT:-15}
 phase2_timeout = 15
+tun = "tanuki0"
+tun_source = "$INTEROP_LOCAL_INNER"
 
 [[peer]]
 address = "$INTEROP_PEER"
@@ -127,9 +129,17 @@ else
     result "PENDING: IPsec SA as responder: charon withholds QM3 because libipsec cannot install an SA without NAT-T (RFC 3947, not in ike-core yet)"
 fi
 if [ "$rekeys" -gt 0 ]; then
+    # Ping all through the rekey: not one echo may be lost.
+    ping -n -q -W 2 -I "$INTEROP_LOCAL_INNER" -i 0.2 -w $((TANUKI_LIFETIME + 4)) "$INTEROP_PEER_INNER" \
+        >"$out/ping-rekey.txt" 2>&1 &
+    rekey_ping=$!
     wait_log "IPsec-SA established" $((2 + 2 * rekeys)) $((600 + 300 * rekeys)) ||
         fail "no rekey within the wait"
     result "tanuki: rekeyed $rekeys time(s): $(grep -c 'IPsec-SA established' "$out/tanuki.log") IPsec-SA lines"
+    wait "$rekey_ping" || true
+    grep -q " 0% packet loss" "$out/ping-rekey.txt" ||
+        fail "pings lost across the rekey: $(grep -E 'loss|error' "$out/ping-rekey.txt")"
+    result "ping across the rekey: $(grep loss "$out/ping-rekey.txt")"
 fi
 
 "$TANUKI" status --socket "$out/tanuki.sock" >"$out/status.txt" 2>&1 || fail "tanuki status: $(cat "$out/status.txt")"
@@ -154,7 +164,26 @@ if grep -q INSTALLED "$out/charon-sas.txt"; then
 else
     result "charon: CHILD_SA not installed: $(grep -m1 -E 'unable to install|failed to install|no acceptable' "$state/charon.log" | sed 's/^.*\] //' || echo '?')"
 fi
-result "PENDING: ping through the tunnel (needs NAT-T in ike-core and tanuki's user-space ESP data path)"
+# ICMP echo both ways between the inner addresses, through both ESP stacks.
+ping_ok() { # NS-or-empty SRC DST COUNT INTERVAL
+    local ns=$1
+    shift
+    if [ -n "$ns" ]; then
+        ip netns exec "$ns" ping -n -q -W 2 -I "$1" -c "$3" -i "$4" "$2"
+    else
+        ping -n -q -W 2 -I "$1" -c "$3" -i "$4" "$2"
+    fi
+}
+if [ "$child_up" = yes ] && grep -q INSTALLED "$out/charon-sas.txt"; then
+    ping_ok "" "$INTEROP_LOCAL_INNER" "$INTEROP_PEER_INNER" 3 0.2 >"$out/ping-out.txt" 2>&1 ||
+        fail "ping $INTEROP_LOCAL_INNER -> $INTEROP_PEER_INNER: $(grep -E 'loss|error' "$out/ping-out.txt")"
+    result "ping tanuki side -> charon side: $(grep loss "$out/ping-out.txt")"
+    ping_ok "$INTEROP_PEER_NS" "$INTEROP_PEER_INNER" "$INTEROP_LOCAL_INNER" 3 0.2 >"$out/ping-in.txt" 2>&1 ||
+        fail "ping $INTEROP_PEER_INNER -> $INTEROP_LOCAL_INNER: $(grep -E 'loss|error' "$out/ping-in.txt")"
+    result "ping charon side -> tanuki side: $(grep loss "$out/ping-in.txt")"
+else
+    result "PENDING: ping through the tunnel: no CHILD_SA installed on both sides"
+fi
 
 stop_tanuki
 trap - EXIT

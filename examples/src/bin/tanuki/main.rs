@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use ike_core::endpoint::{Endpoint, Event, Phase};
 use ipsec_examples::daemon::config::{self, DaemonConfig};
+use ipsec_examples::daemon::esp::{DataPath, EspDestination};
 use rand_core::OsRng;
 use tracing::{debug, error, info, warn};
 
@@ -71,6 +72,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(300);
 const MAX_DATAGRAM: usize = 65_535;
 /// RFC 3948 §2.2: the non-ESP marker in front of IKE on port 4500.
 const NON_ESP_MARKER: [u8; 4] = [0; 4];
+/// IP protocol number of ESP.
+const IPPROTO_ESP: i32 = 50;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -205,6 +208,151 @@ impl Sockets {
     }
 }
 
+/// The user-space ESP path: the TUN device, a raw protocol-50 socket for
+/// ESP without NAT-T, and the installed SAs.
+struct EspPath {
+    tun: tun::Device,
+    raw: Option<socket2::Socket>,
+    sas: DataPath,
+    packets_out: u64,
+    packets_in: u64,
+}
+
+impl EspPath {
+    fn open(c: &DaemonConfig, name: &str) -> Result<Self, String> {
+        let mut cfg = tun::Configuration::default();
+        cfg.tun_name(name).up();
+        let tun = tun::create(&cfg).map_err(|e| format!("TUN device {name}: {e}"))?;
+        tun.set_nonblock()
+            .map_err(|e| format!("TUN device {name}: {e}"))?;
+        // Route every child's remote selector into the TUN device.
+        for child in c.peers.iter().flat_map(|p| &p.children) {
+            let Some(remote) = child.remote else { continue };
+            let mut cmd = std::process::Command::new("ip");
+            cmd.args([
+                "route",
+                "replace",
+                &remote.to_string().replace("[any]", ""),
+                "dev",
+                name,
+            ]);
+            if let Some(src) = c.tun_source {
+                cmd.args(["src", &src.to_string()]);
+            }
+            match cmd.status() {
+                Ok(s) if s.success() => info!("route {remote} via {name}"),
+                other => warn!("could not add a route for {remote} via {name}: {other:?}"),
+            }
+        }
+        let raw = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(IPPROTO_ESP)),
+        )
+        .and_then(|s| {
+            s.set_nonblocking(true)?;
+            Ok(s)
+        });
+        let raw = match raw {
+            Ok(s) => Some(s),
+            Err(e) => {
+                warn!("raw ESP socket: {e} (ESP without NAT-T will not pass)");
+                None
+            }
+        };
+        Ok(Self {
+            tun,
+            raw,
+            sas: DataPath::default(),
+            packets_out: 0,
+            packets_in: 0,
+        })
+    }
+
+    /// Moves packets TUN -> ESP -> peer (bounded per call).
+    fn pump_out(&mut self, natt: &UdpSocket, buf: &mut [u8], esp: &mut [u8]) {
+        for _ in 0..64 {
+            let n = match self.tun.recv(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    warn!("TUN read: {e}");
+                    return;
+                }
+            };
+            let Some(packet) = buf.get(..n) else { continue };
+            match self.sas.outbound(&mut OsRng, packet, esp) {
+                Ok((EspDestination::Udp(to), bytes)) => {
+                    if let Err(e) = natt.send_to(bytes, to) {
+                        warn!("ESP-in-UDP to {to}: {e}");
+                    }
+                    self.packets_out += 1;
+                }
+                Ok((EspDestination::Raw(to), bytes)) => {
+                    if let Some(raw) = &self.raw {
+                        let addr = socket2::SockAddr::from(SocketAddr::new(to, 0));
+                        if let Err(e) = raw.send_to(bytes, &addr) {
+                            warn!("ESP to {to}: {e}");
+                        }
+                        self.packets_out += 1;
+                    }
+                }
+                Err(e) => debug!("outbound packet dropped: {e}"),
+            }
+        }
+    }
+
+    /// Opens one ESP packet and writes the inner packet to the TUN device.
+    fn deliver(&mut self, esp: &mut [u8]) {
+        match self.sas.inbound(esp) {
+            Ok(inner) => {
+                if let Err(e) = self.tun.send(inner) {
+                    warn!("TUN write: {e}");
+                }
+                self.packets_in += 1;
+            }
+            Err(e) => debug!("inbound ESP dropped: {e}"),
+        }
+    }
+
+    /// Reads the raw protocol-50 socket (bounded per call).
+    fn pump_raw(&mut self, buf: &mut [u8]) {
+        for _ in 0..64 {
+            let Some(raw) = &self.raw else { return };
+            let n = match std::io::Read::read(&mut &*raw, buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    warn!("raw ESP socket: {e}");
+                    return;
+                }
+            };
+            let Some(datagram) = buf.get_mut(..n) else {
+                continue;
+            };
+            let ihl = usize::from(datagram.first().copied().unwrap_or(0) & 0x0f) * 4;
+            if let Some(esp) = datagram.get_mut(ihl.max(20)..) {
+                self.deliver(esp);
+            }
+        }
+    }
+
+    /// Follows the engine's SA events.
+    fn follow(&mut self, ev: &Event) {
+        match ev {
+            Event::ChildSaUp(c) => match self.sas.install(c) {
+                Ok(()) => debug!("data path: {} SA pair(s) installed", self.sas.len()),
+                Err(e) => error!(
+                    "cannot install IPsec-SA spi={:#x} in the data path: {e}",
+                    c.inbound.spi
+                ),
+            },
+            Event::ChildSaDeleted { child, .. } => self.sas.remove(*child),
+            _ => {}
+        }
+    }
+}
+
 /// Signal flags set by signal-hook's handlers.
 struct Signals {
     terminate: Arc<AtomicBool>,
@@ -234,6 +382,12 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         .as_deref()
         .map(status::Listener::bind)
         .transpose()?;
+    let mut esp = c
+        .tun
+        .as_deref()
+        .map(|name| EspPath::open(c, name))
+        .transpose()?;
+    let mut esp_buf = vec![0u8; MAX_DATAGRAM];
     let mut ep = Endpoint::new(Arc::new(c.endpoint.clone()), Box::new(OsRng));
     let mut table = SaTable::default();
     let mut buf = Vec::new();
@@ -276,7 +430,19 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
             l.serve(&table.render());
         }
 
-        receive(&sockets, &mut ep, now, c, &mut datagram, &mut table);
+        receive(
+            &sockets,
+            &mut ep,
+            now,
+            c,
+            &mut datagram,
+            &mut table,
+            esp.as_mut(),
+        );
+        if let Some(path) = esp.as_mut() {
+            path.pump_raw(&mut datagram);
+            path.pump_out(&sockets.natt, &mut datagram, &mut esp_buf);
+        }
         if ep.poll_timeout().is_some_and(|t| t <= now) {
             ep.handle_timeout(now);
         }
@@ -284,6 +450,9 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         while let Some(ev) = ep.poll_event() {
             if let Event::NegotiationFailed { .. } = ev {
                 failed = true;
+            }
+            if let Some(path) = esp.as_mut() {
+                path.follow(&ev);
             }
             table.apply(ev, c.local(500));
         }
@@ -307,6 +476,7 @@ fn receive(
     c: &DaemonConfig,
     buf: &mut [u8],
     table: &mut SaTable,
+    mut esp: Option<&mut EspPath>,
 ) {
     let dropped = |ep: &Endpoint| {
         let st = ep.stats();
@@ -337,17 +507,19 @@ fn receive(
     for _ in 0..64 {
         match s.natt.recv_from(buf) {
             Ok((n, from)) => {
-                let Some(data) = buf.get(..n) else { continue };
+                let Some(data) = buf.get_mut(..n) else {
+                    continue;
+                };
                 // RFC 3948 §2.2: IKE after a zero marker (the engine strips
                 // it), a lone 0xff is a NAT keepalive, anything else is ESP.
                 if data.starts_with(&NON_ESP_MARKER) {
                     feed(ep, c.local(4500), from, data);
                 } else if data == [0xff] {
                     debug!("NAT keepalive from {from}");
+                } else if let Some(path) = esp.as_deref_mut() {
+                    path.deliver(data);
                 } else {
-                    debug!(
-                        "ESP-in-UDP from {from} ({n} bytes): no user-space ESP data path yet, dropped"
-                    );
+                    debug!("ESP-in-UDP from {from} ({n} bytes): no tun configured, dropped");
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => break,

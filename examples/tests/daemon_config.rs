@@ -1,0 +1,81 @@
+//! `tanuki check` on the shipped example configurations, and on broken
+//! ones: the error names the file and the line.
+
+use std::path::Path;
+use std::process::Command;
+
+fn check(path: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tanuki"))
+        .arg("check")
+        .arg("--config")
+        .arg(path)
+        .output()
+        .expect("run tanuki")
+}
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/daemon")
+        .join(name)
+}
+
+#[test]
+fn cisco_pix_example_describes_the_seed_parameters() {
+    let out = check(&data("cisco-pix.toml"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("listen 192.0.2.1"), "{text}");
+    assert!(
+        text.contains(
+            "peer 198.51.100.2 Main nat_traversal On proposals [AES-CBC-256/sha1/group 5/86400 s]"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("child 10.1.0.0/24[any] <-> 10.2.0.0/24[any] Tunnel esp [aes-256/hmac_sha1] pfs None 3600 s"), "{text}");
+}
+
+#[test]
+fn strongswan_example_is_passive_with_gcm_and_pfs() {
+    let out = check(&data("strongswan.toml"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" passive "), "{text}");
+    assert!(text.contains("aes-gcm-16-128"), "{text}");
+    assert!(text.contains("pfs Some(14)"), "{text}");
+}
+
+#[test]
+fn broken_config_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("tanuki-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = std::fs::read_to_string(data("cisco-pix.toml")).expect("example");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        text.replace("aes256-sha1-modp1536", "aes256-sha1-modp1537"),
+    )
+    .expect("write");
+    let out = check(&bad);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .position(|l| l.contains("aes256-sha1-modp1536"))
+        .expect("proposal line")
+        + 1;
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{line}: proposal `aes256-sha1-modp1537`: unknown DH group `modp1537`"
+        )),
+        "{err}"
+    );
+}
