@@ -141,7 +141,10 @@ impl TrustStore {
         let serial = &cert.parsed().tbs_certificate.serial_number;
         for crl in &self.crls {
             let list = &crl.parsed;
-            if list.tbs_cert_list.issuer != issuer.parsed().tbs_certificate.subject {
+            // RFC 5280 §5.1.1.2, as for certificates.
+            if list.tbs_cert_list.issuer != issuer.parsed().tbs_certificate.subject
+                || list.signature_algorithm != list.tbs_cert_list.signature
+            {
                 continue;
             }
             let Ok(tbs) = list.tbs_cert_list.to_der() else {
@@ -216,6 +219,14 @@ fn is_ca(cert: &PeerCertificate) -> bool {
 
 /// Whether `issuer`'s key signed `cert`; `Err` for an unsupported algorithm.
 fn signed_by(cert: &Certificate, issuer: &PeerCertificate) -> Result<bool, AuthError> {
+    // The outer algorithm is not covered by the signature, so it must repeat
+    // the signed one (RFC 5280 §4.1.1.2), or an attacker could alter it.
+    if cert.signature_algorithm != cert.tbs_certificate.signature {
+        return Err(AuthError::UnsupportedAlgorithm {
+            subject: super::name::display_name(&cert.tbs_certificate.subject),
+            algorithm: "an outer signatureAlgorithm that differs from the signed one".to_owned(),
+        });
+    }
     let tbs = cert.tbs_certificate.to_der().map_err(|e| {
         AuthError::Load(super::load::LoadError {
             what: "certificate",
