@@ -12,12 +12,12 @@
 //!   Mode hashes, KEYMAT, Phase 1 ciphers.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod endpoint;
 pub(crate) mod exchange;
+pub mod fragment;
 pub mod policy;
 pub mod timer;
 pub mod wire;
-pub mod fragment;
-pub mod auth;
