@@ -299,6 +299,21 @@ fn udp_encapsulated_tunnel_packet_behind_an_outer_ipv4_header() {
     assert!(stdout.contains("input: IPv4 + UDP + ESP"), "{stdout}");
     assert!(stdout.contains("sequence: 3"), "{stdout}");
     assert!(stdout.contains(&format!("inner: {inner}")), "{stdout}");
+    // With --udp-encap the input may also be the datagram's payload alone.
+    let payload: String = datagram[8..].iter().map(|b| format!("{b:02x}")).collect();
+    let out = run(&args, &payload);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("input: ESP\n"), "{stdout}");
+    assert!(stdout.contains(&format!("inner: {inner}")), "{stdout}");
+    // ... and such a payload behind a non-ESP marker is IKE, not ESP.
+    let out = run(&args, &format!("00000000{payload}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IKE"));
     // Without --udp-encap the same bytes are not taken for an outer header.
     let out = run(
         &args[..args.len() - 2]

@@ -142,7 +142,17 @@ fn detect(input: &[u8], udp_encap: bool) -> Framing {
         && input
             .get(9)
             .is_some_and(|p| *p == 50 || (*p == 17 && udp_encap));
-    match (ipv4, udp_encap) {
+    // With --udp-encap the input may still start at the ESP header (the
+    // payload of a port-4500 datagram, as a UDP socket or a capture tool's
+    // "UDP payload" gives it): take it for a UDP header only if its length
+    // fits and either covers exactly the input or a port is 4500.
+    let udp = udp_encap
+        && UdpHeader::parse(input).is_ok_and(|(h, _)| {
+            usize::from(h.length) == input.len()
+                || h.src_port == NAT_T_PORT
+                || h.dst_port == NAT_T_PORT
+        });
+    match (ipv4, udp) {
         (true, _) => Framing::Ipv4,
         (false, true) => Framing::Udp,
         (false, false) => Framing::Esp,
@@ -150,7 +160,7 @@ fn detect(input: &[u8], udp_encap: bool) -> Framing {
 }
 
 /// Offset of the ESP header in `input` for the given framing.
-fn esp_offset(input: &[u8], framing: Framing) -> Result<usize, String> {
+fn esp_offset(input: &[u8], framing: Framing, udp_encap: bool) -> Result<usize, String> {
     let ip_len = match framing {
         Framing::Ipv4 => usize::from(input.first().copied().unwrap_or(0) & 0x0f) * 4,
         _ => 0,
@@ -160,13 +170,18 @@ fn esp_offset(input: &[u8], framing: Framing) -> Result<usize, String> {
         Framing::Ipv4 => input.get(9) == Some(&17),
         Framing::Esp => false,
     };
-    if !udp {
+    let (payload, esp_at) = if udp {
+        let datagram = input.get(ip_len..).unwrap_or_default();
+        let (_, payload) = UdpHeader::parse(datagram).map_err(|e| e.to_string())?;
+        (payload, ip_len + UDP_HEADER_LEN)
+    } else if framing == Framing::Esp && udp_encap {
+        // The payload of a port-4500 datagram: IKE and keepalives share it.
+        (input, 0)
+    } else {
         return Ok(ip_len);
-    }
-    let datagram = input.get(ip_len..).unwrap_or_default();
-    let (_, payload) = UdpHeader::parse(datagram).map_err(|e| e.to_string())?;
+    };
     match classify(payload) {
-        UdpEncapPayload::Esp(_) => Ok(ip_len + UDP_HEADER_LEN),
+        UdpEncapPayload::Esp(_) => Ok(esp_at),
         UdpEncapPayload::Ike(_) => Err("the UDP payload is IKE (non-ESP marker), not ESP".into()),
         UdpEncapPayload::Keepalive => Err("the UDP payload is a NAT-keepalive".into()),
         UdpEncapPayload::Invalid => Err("the UDP payload is too short for ESP".into()),
@@ -177,7 +192,7 @@ fn decap(args: DecapArgs) -> Result<ExitCode, String> {
     let mut config = sa_config(&args.sa)?;
     let mut input = hex_or_raw(read_source(args.input.as_deref())?)?;
     let framing = detect(&input, args.sa.udp_encap);
-    let esp_at = esp_offset(&input, framing)?;
+    let esp_at = esp_offset(&input, framing, args.sa.udp_encap)?;
     let header =
         EspHeader::parse(input.get(esp_at..).unwrap_or_default()).map_err(|e| e.to_string())?;
     // The SA sees exactly the framing it is asked to remove: the whole
