@@ -56,6 +56,21 @@ impl TrustStore {
         self.crls.push(crl);
     }
 
+    /// CR payload bodies naming every configured CA (racoon's `send_cr`):
+    /// certificate type X.509 Signature, authority the CA's DER subject
+    /// (RFC 2408 §3.10).
+    #[must_use]
+    pub fn certificate_requests(&self) -> Vec<crate::wire::CertificateRequest> {
+        self.anchors
+            .iter()
+            .filter_map(|a| a.subject_der().ok())
+            .map(|authority| crate::wire::CertificateRequest {
+                cert_type: crate::wire::CertEncoding::X509_SIGNATURE,
+                authority,
+            })
+            .collect()
+    }
+
     /// Verifies `leaf` up to an anchor, using `intermediates` (the other
     /// certificates the peer sent) in any order.
     pub fn verify(

@@ -90,6 +90,16 @@ impl PeerCertificate {
             .map_err(|e| LoadError::new("certificate subject", e))
     }
 
+    /// A CERT payload body carrying this certificate (encoding 4, X.509
+    /// Signature; RFC 2408 §3.9).
+    #[must_use]
+    pub fn to_cert_payload(&self) -> crate::wire::Certificate {
+        crate::wire::Certificate {
+            encoding: CertEncoding::X509_SIGNATURE,
+            data: self.der.as_ref().to_vec(),
+        }
+    }
+
     /// The subject's RSA public key.
     pub fn rsa_public_key(&self) -> Result<RsaPublicKey, LoadError> {
         let spki = self
