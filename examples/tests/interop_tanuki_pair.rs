@@ -1,4 +1,5 @@
-//! Two tanuki instances in two network namespaces with NAT-T off: ESP goes
+//! Two tanuki instances in two network namespaces with NAT-T off: the
+//! initiator is `on_demand`, so a first ping starts the negotiation; ESP goes
 //! as raw IP protocol 50 (tanuki's raw-socket path), pinged both ways; then
 //! the initiator's SIGTERM Deletes are processed by the responder
 //! (`tests/interop/scenarios/tanuki-pair.sh`).
@@ -56,6 +57,7 @@ fn two_tanukis_raw_esp_ping_both_ways() {
     }
     assert!(output.status.success(), "tanuki-pair.sh failed");
     for want in [
+        "RESULT: initiator: traffic for 10.99.2.1: initiate new phase 1 negotiation",
         "RESULT: ping a -> b: 3 packets transmitted, 3 received, 0% packet loss",
         "RESULT: ping b -> a: 3 packets transmitted, 3 received, 0% packet loss",
         "(peer sent a Delete)",

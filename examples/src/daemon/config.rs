@@ -19,6 +19,7 @@
 //! lifetime = 86400
 //! nat_traversal = "off"               # "on", "off" or "force"
 //! passive = false                     # false: initiate at start
+//! on_demand = false                   # true: initiate when traffic first arrives
 //!
 //! [[peer.child]]
 //! local = "10.1.0.0/24"
@@ -61,6 +62,9 @@ pub struct DaemonPeer {
     pub address: IpAddr,
     /// Do not initiate; only answer.
     pub passive: bool,
+    /// Initiate when the TUN device first sees traffic for a child's
+    /// remote selector, not at start (like racoon on a kernel ACQUIRE).
+    pub on_demand: bool,
     /// The child policies to initiate, in order.
     pub children: Vec<ChildPolicy>,
 }
@@ -118,6 +122,8 @@ struct PeerRepr {
     nat_traversal: Option<Spanned<String>>,
     #[serde(default)]
     passive: bool,
+    #[serde(default)]
+    on_demand: bool,
     initial_contact: Option<bool>,
     #[serde(default, rename = "child")]
     children: Vec<ChildRepr>,
@@ -282,6 +288,7 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
         peers.push(DaemonPeer {
             address,
             passive: p.passive,
+            on_demand: p.on_demand,
             children,
         });
     }
@@ -576,7 +583,9 @@ esp = ["aes256-sha1"]
         let text = PIX
             .replace("psk =", "mode = \"aggressive\"\nnat_traversal = \"force\"\npeer_id = \"pix.example.com\"\npsk =")
             .replace("[\"aes256-sha1\"]", "[\"aes128gcm16\"]\npfs = \"modp2048\"\nlifetime = 30");
+        let text = text.replace("psk =", "on_demand = true\npsk =");
         let c = check(&text).expect("valid");
+        assert!(c.peers[0].on_demand);
         let p = &c.endpoint.peers[0];
         assert_eq!(p.exchange_mode, ExchangeMode::Aggressive);
         assert_eq!(p.nat_traversal, NatTraversal::Force);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Two tanuki instances in two throw-away namespaces, NAT-T off: Main Mode +
-# Quick Mode, then ESP as raw IP protocol 50 (no UDP), pinged both ways
-# between the inner addresses, then SIGTERM and Deletes.
+# Two tanuki instances in two throw-away namespaces, NAT-T off. The
+# initiator is on_demand: a first ping starts Main Mode + Quick Mode; then
+# ESP as raw IP protocol 50 (no UDP) is pinged both ways between the inner
+# addresses; then SIGTERM and Deletes.
 #
 #   TANUKI=path/to/tanuki tests/interop/scenarios/tanuki-pair.sh OUTDIR
 #
@@ -20,7 +21,7 @@ interop_init
 ns_a=tkp-$$-a ns_b=tkp-$$-b
 interop_netns_pair "$ns_a" "$ns_b"
 
-# write_conf FILE LISTEN PEER LOCAL_NET REMOTE_NET INNER PASSIVE
+# write_conf FILE LISTEN PEER LOCAL_NET REMOTE_NET INNER PASSIVE ON_DEMAND
 write_conf() {
     cat >"$1" <<CONF
 listen = "$2"
@@ -35,6 +36,7 @@ psk = "two tanukis"
 proposals = ["aes256-sha1-modp1536"]
 nat_traversal = "off"
 passive = $7
+on_demand = $8
 
 [[peer.child]]
 local = "$4"
@@ -42,14 +44,21 @@ remote = "$5"
 esp = ["aes256-sha1"]
 CONF
 }
-write_conf "$out/a.toml" "$INTEROP_ADDR_A" "$INTEROP_ADDR_B" "$INTEROP_NET_A" "$INTEROP_NET_B" "$INTEROP_INNER_A" false
-write_conf "$out/b.toml" "$INTEROP_ADDR_B" "$INTEROP_ADDR_A" "$INTEROP_NET_B" "$INTEROP_NET_A" "$INTEROP_INNER_B" true
+write_conf "$out/a.toml" "$INTEROP_ADDR_A" "$INTEROP_ADDR_B" "$INTEROP_NET_A" "$INTEROP_NET_B" "$INTEROP_INNER_A" false true
+write_conf "$out/b.toml" "$INTEROP_ADDR_B" "$INTEROP_ADDR_A" "$INTEROP_NET_B" "$INTEROP_NET_A" "$INTEROP_INNER_B" true false
 
 interop_spawn "$ns_b" "$out/b.log" "$TANUKI" run --config "$out/b.toml"
 pid_b=$INTEROP_LAST_PID
 interop_wait_for 50 "responder tanuki" grep -qs "tanuki started" "$out/b.log" || fail "responder did not start: $(cat "$out/b.log")"
 interop_spawn "$ns_a" "$out/a.log" "$TANUKI" run --config "$out/a.toml"
 pid_a=$INTEROP_LAST_PID
+interop_wait_for 50 "initiator tanuki" grep -qs "tanuki started" "$out/a.log" || fail "initiator did not start: $(cat "$out/a.log")"
+sleep 0.5
+grep -q "ISAKMP-SA established" "$out/a.log" && fail "on_demand initiator negotiated before any traffic"
+# The first echo only triggers the negotiation (it is dropped meanwhile).
+ip netns exec "$ns_a" ping -n -q -W 1 -c 1 -I "$INTEROP_INNER_A" "$INTEROP_INNER_B" >/dev/null 2>&1 || true
+grep -q "traffic for $INTEROP_INNER_B: initiate" "$out/a.log" || fail "no on-demand initiation: $(tail -3 "$out/a.log")"
+result "initiator: $(grep -m1 'traffic for' "$out/a.log" | sed 's/^.*INFO //')"
 
 both_up() { [ "$(grep -c 'IPsec-SA established' "$out/a.log")" -ge 2 ] && [ "$(grep -c 'IPsec-SA established' "$out/b.log")" -ge 2 ]; }
 interop_wait_for 200 "IPsec-SA on both" both_up || fail "no IPsec-SA: $(grep -h -E 'ERROR|WARN' "$out/a.log" "$out/b.log" | head -3)"

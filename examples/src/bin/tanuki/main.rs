@@ -14,7 +14,7 @@
 mod status;
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use ike_core::endpoint::{Endpoint, Event, Phase};
 use ipsec_examples::daemon::config::{self, DaemonConfig};
-use ipsec_examples::daemon::esp::{DataPath, EspDestination};
+use ipsec_examples::daemon::esp::{DataPath, DataPathError, EspDestination, selector_contains};
 use rand_core::OsRng;
 use tracing::{debug, error, info, warn};
 
@@ -269,8 +269,15 @@ impl EspPath {
         })
     }
 
-    /// Moves packets TUN -> ESP -> peer (bounded per call).
-    fn pump_out(&mut self, natt: &UdpSocket, buf: &mut [u8], esp: &mut [u8]) {
+    /// Moves packets TUN -> ESP -> peer (bounded per call). Destinations no
+    /// SA covers go to `unrouted`, for on-demand initiation.
+    fn pump_out(
+        &mut self,
+        natt: &UdpSocket,
+        buf: &mut [u8],
+        esp: &mut [u8],
+        unrouted: &mut Vec<IpAddr>,
+    ) {
         for _ in 0..64 {
             let n = match self.tun.recv(buf) {
                 Ok(n) => n,
@@ -295,6 +302,12 @@ impl EspPath {
                             warn!("ESP to {to}: {e}");
                         }
                         self.packets_out += 1;
+                    }
+                }
+                Err(DataPathError::NoOutboundSa(dst)) => {
+                    debug!("outbound packet to {dst} dropped: no IPsec-SA yet");
+                    if !unrouted.contains(&dst) {
+                        unrouted.push(dst);
                     }
                 }
                 Err(e) => debug!("outbound packet dropped: {e}"),
@@ -353,6 +366,48 @@ impl EspPath {
     }
 }
 
+/// On-demand initiation: the first packet for an `on_demand` peer's child
+/// starts the negotiation; further packets wait [`ON_DEMAND_RETRY`].
+#[derive(Default)]
+struct OnDemand {
+    last_try: Vec<((usize, usize), Instant)>,
+}
+
+/// How long dropped packets for one child do not start another attempt.
+const ON_DEMAND_RETRY: Duration = Duration::from_secs(10);
+
+impl OnDemand {
+    fn trigger(&mut self, ep: &mut Endpoint, c: &DaemonConfig, now: Instant, dst: IpAddr) {
+        let found = c.peers.iter().enumerate().find_map(|(pi, p)| {
+            let ci = p.children.iter().position(|ch| {
+                p.on_demand && !p.passive && selector_contains(ch.remote.as_ref(), dst)
+            })?;
+            Some(((pi, ci), p))
+        });
+        let Some((key, peer)) = found else { return };
+        if self
+            .last_try
+            .iter()
+            .any(|(k, t)| *k == key && now.saturating_duration_since(*t) < ON_DEMAND_RETRY)
+        {
+            return;
+        }
+        self.last_try.retain(|(k, _)| *k != key);
+        self.last_try.push((key, now));
+        let Some(child) = peer.children.get(key.1) else {
+            return;
+        };
+        let remote = SocketAddr::new(peer.address, 500);
+        info!(
+            "traffic for {dst}: initiate new phase 1 negotiation: {}[500]<=>{remote}",
+            c.listen
+        );
+        if let Err(e) = ep.initiate(now, c.local(500), remote, child.clone()) {
+            error!("cannot initiate to {remote}: {e}");
+        }
+    }
+}
+
 /// Signal flags set by signal-hook's handlers.
 struct Signals {
     terminate: Arc<AtomicBool>,
@@ -400,7 +455,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
     );
 
     let start = Instant::now();
-    for peer in c.peers.iter().filter(|p| !p.passive) {
+    for peer in c.peers.iter().filter(|p| !p.passive && !p.on_demand) {
         let remote = SocketAddr::new(peer.address, 500);
         for child in &peer.children {
             info!(
@@ -413,6 +468,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         }
     }
 
+    let mut on_demand = OnDemand::default();
     let mut failed = false;
     loop {
         let now = Instant::now();
@@ -441,7 +497,11 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         );
         if let Some(path) = esp.as_mut() {
             path.pump_raw(&mut datagram);
-            path.pump_out(&sockets.natt, &mut datagram, &mut esp_buf);
+            let mut unrouted = Vec::new();
+            path.pump_out(&sockets.natt, &mut datagram, &mut esp_buf, &mut unrouted);
+            for dst in unrouted {
+                on_demand.trigger(&mut ep, c, now, dst);
+            }
         }
         if ep.poll_timeout().is_some_and(|t| t <= now) {
             ep.handle_timeout(now);
