@@ -70,11 +70,11 @@ interop_cleanup() {
     local rc=$? i ns
     trap - EXIT
     for ((i = ${#INTEROP_PIDS[@]} - 1; i >= 0; i--)); do
-        interop_stop "${INTEROP_PIDS[i]}"
+        interop_stop "${INTEROP_PIDS[i]}" || true # set -e must not cut the cleanup short
     done
     INTEROP_PIDS=()
     for ns in "${INTEROP_NAMESPACES[@]}"; do
-        ip netns del "$ns" 2>/dev/null
+        ip netns del "$ns" 2>/dev/null || true
     done
     INTEROP_NAMESPACES=()
     if [ -n "$INTEROP_RUN" ] && [ -d "$INTEROP_RUN" ]; then
