@@ -258,3 +258,76 @@ fn transport_mode_behind_a_nat_carries_nat_oa() {
     assert_eq!(b.nat_oa, Some((A_PRIVATE, B)));
     assert_eq!(a.nat_oa, Some((A_PUBLIC, B)));
 }
+
+fn phase1_handle(events: &[ike_core::endpoint::Event]) -> ike_core::endpoint::IkeSaHandle {
+    events
+        .iter()
+        .find_map(|e| match e {
+            ike_core::endpoint::Event::Phase1Up { sa, .. } => Some(*sa),
+            _ => None,
+        })
+        .expect("Phase 1 is up")
+}
+
+/// Where B's next message to A goes: B probes A (DPD) and the transmit is
+/// read directly from B's endpoint.
+fn where_b_sends(p: &mut Pair) -> SocketAddr {
+    let sa = phase1_handle(&p.b.events);
+    let now = p.now;
+    p.b.ep.probe_peer(now, sa).unwrap();
+    let mut buf = Vec::new();
+    let t = p.b.ep.poll_transmit(now, &mut buf).expect("a DPD probe");
+    // Let the probe's answer, if any, not linger in B's queue.
+    while p.b.ep.poll_transmit(now, &mut buf).is_some() {}
+    t.remote
+}
+
+#[test]
+fn only_an_authenticated_message_moves_the_peer() {
+    let mut p = natted_pair(false, 9);
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(10), up));
+    p.drive_for(Duration::from_secs(1));
+    let mapped = children(&p.b.events)[0].remote;
+    assert_eq!(where_b_sends(&mut p), mapped);
+
+    // A's last message to B on 4500 (marker + IKE), garbled past the
+    // header, replayed from a port the NAT never mapped.
+    let (_, last) =
+        p.a.sent
+            .iter()
+            .rev()
+            .find(|(t, b)| t.non_esp_marker && b.len() > 4 + 28 + 16)
+            .cloned()
+            .expect("A sent IKE on 4500");
+    let forged_src = SocketAddr::new(A_PUBLIC, 31337);
+    let b_local = SocketAddr::new(B, 4500);
+    let mut garbled = last.clone();
+    let n = garbled.len();
+    garbled[n - 8..].iter_mut().for_each(|b| *b ^= 0x5a);
+    let now = p.now;
+    let before = p.b.ep.stats();
+    p.b.ep.handle_datagram(now, b_local, forged_src, &garbled);
+    let after = p.b.ep.stats();
+    assert_eq!(
+        after.bad_hash + after.unauthenticated_notifies,
+        before.bad_hash + before.unauthenticated_notifies + 1,
+        "the garbled copy was refused"
+    );
+    assert_eq!(where_b_sends(&mut p), mapped, "a forgery moved the peer");
+
+    // The same from a new address and port (a NAT mapping change), but
+    // authentic: A's DPD probe. Now B follows.
+    let a_sa = phase1_handle(&p.a.events);
+    p.a.ep.probe_peer(now, a_sa).unwrap();
+    let mut buf = Vec::new();
+    let t = p.a.ep.poll_transmit(now, &mut buf).expect("A's probe");
+    assert!(t.non_esp_marker);
+    let remapped = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99)), 40000);
+    p.b.ep
+        .handle_datagram(now, b_local, remapped, &buf[..t.size]);
+    let mut reply = Vec::new();
+    let ack = p.b.ep.poll_transmit(now, &mut reply).expect("B acks");
+    assert_eq!(ack.remote, remapped);
+    assert_eq!(where_b_sends(&mut p), remapped);
+}

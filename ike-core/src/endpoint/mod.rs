@@ -123,13 +123,31 @@ const NON_ESP_MARKER: [u8; 4] = [0; 4];
 /// The NAT-keepalive payload (RFC 3948 §2.3).
 const NAT_KEEPALIVE: u8 = 0xff;
 
-/// A message for `sa` arrived on port 4500: IKE has floated, and the
-/// source is where the peer's NAT now maps it.
-fn follow_float(sa: &mut IkeSa, local: SocketAddr, remote: SocketAddr) {
-    if local.port() == NAT_T_PORT && sa.nat.is_some() {
+/// Where `sa` sends to: our address, the peer's, and whether IKE floated.
+type Path = (SocketAddr, SocketAddr, bool);
+
+/// A message for `sa` arrived on port 4500: IKE may have floated, and the
+/// source may be where the peer's NAT now maps it. The move is tentative:
+/// the returned old path must be put back with [`undo_float`] unless the
+/// message authenticates (RFC 3947 §5.2, RFC 3948 §5.1; a forged datagram
+/// must not redirect our traffic).
+fn follow_float(sa: &mut IkeSa, local: SocketAddr, remote: SocketAddr) -> Option<Path> {
+    if local.port() != NAT_T_PORT || sa.nat.is_none() {
+        return None;
+    }
+    let old = (sa.local, sa.remote, sa.floated);
+    sa.local = local;
+    sa.remote = remote;
+    sa.floated = true;
+    (old != (sa.local, sa.remote, sa.floated)).then_some(old)
+}
+
+/// Puts back the path a tentative [`follow_float`] replaced.
+fn undo_float(sa: &mut IkeSa, old: Option<Path>) {
+    if let Some((local, remote, floated)) = old {
         sa.local = local;
         sa.remote = remote;
-        sa.floated = true;
+        sa.floated = floated;
     }
 }
 
@@ -396,7 +414,7 @@ impl Endpoint {
         {
             sa.nat = msg.payloads().and_then(nat::variant_of);
         }
-        follow_float(&mut sa, local, remote);
+        let old_path = follow_float(&mut sa, local, remote);
         let mut ctx = Phase1Ctx {
             rng: &mut *self.rng,
             config: &config,
@@ -422,6 +440,11 @@ impl Endpoint {
             } => {
                 sa.state = next;
                 sa.last_received = Some(data.to_vec());
+                // Only the message that authenticates the peer (MM5, MM6,
+                // AM3) may move it; earlier ones are unauthenticated.
+                if sa.state.established().is_none() {
+                    undo_float(&mut sa, old_path);
+                }
                 if nat_result.is_some() {
                     sa.nat_detection = nat_result;
                 }
@@ -449,6 +472,7 @@ impl Endpoint {
             }
             Step::Drop(state, kind) => {
                 sa.state = state;
+                undo_float(&mut sa, old_path);
                 match kind {
                     DropKind::Malformed => self.stats.malformed += 1,
                     DropKind::BadHash => {
@@ -458,7 +482,10 @@ impl Endpoint {
                 }
                 self.sas.insert(handle, sa);
             }
-            Step::Fail(reason) => self.fail(&sa, Phase::One, reason),
+            Step::Fail(reason) => {
+                undo_float(&mut sa, old_path);
+                self.fail(&sa, Phase::One, reason);
+            }
         }
     }
 

@@ -163,7 +163,7 @@ impl Endpoint {
         sa: &mut IkeSa,
         data: &[u8],
         msg: &Message,
-    ) {
+    ) -> bool {
         let mid = msg.header.message_id.0;
         if let Some(qm) = sa.quick.get(&mid)
             && qm.last_received.as_deref() == Some(data)
@@ -173,7 +173,7 @@ impl Endpoint {
                 self.transmits
                     .push_back((sa.local, sa.remote, last.bytes.clone()));
             }
-            return;
+            return false;
         }
         let in_progress = sa
             .quick
@@ -182,15 +182,15 @@ impl Endpoint {
             .count();
         if !sa.quick.contains_key(&mid) && in_progress >= self.config.max_quick_modes {
             self.stats.unexpected += 1;
-            return;
+            return false;
         }
         let Some(dec) = Self::decrypt(sa, msg) else {
             self.stats.bad_hash += 1;
-            return;
+            return false;
         };
         let config = Arc::clone(&self.config);
         let Some(peer) = config.peers.get(sa.peer_index) else {
-            return;
+            return false;
         };
         let check = peer.proposal_check;
         let existing = sa
@@ -198,7 +198,7 @@ impl Endpoint {
             .get_mut(&mid)
             .map(|q| core::mem::replace(&mut q.state, QuickState::Done));
         let Some(mut ctx) = Self::quick_ctx(&mut *self.rng, peer, sa, config.nonce_len) else {
-            return;
+            return false;
         };
         let step = match existing {
             Some(state) => state.handle(&mut ctx, &dec),
@@ -210,6 +210,7 @@ impl Endpoint {
                 if let Some(q) = sa.quick.get_mut(&mid) {
                     q.state = state;
                 }
+                return false;
             }
             QuickStep::Fail(reason) => {
                 sa.quick.remove(&mid);
@@ -257,6 +258,8 @@ impl Endpoint {
                 }
             }
         }
+        // Past the HASH check: the message is authentic.
+        true
     }
 
     fn child_up(
@@ -397,20 +400,21 @@ impl Endpoint {
         }
     }
 
-    /// Handles an Informational. Returns false when the ISAKMP SA itself was
-    /// deleted and must not be put back.
-    pub(super) fn handle_informational(&mut self, sa: &mut IkeSa, msg: &Message) -> bool {
+    /// Handles an Informational. Returns whether to keep the ISAKMP SA
+    /// (false when the peer deleted it) and whether the message
+    /// authenticated (decrypted and its HASH verified).
+    pub(super) fn handle_informational(&mut self, sa: &mut IkeSa, msg: &Message) -> (bool, bool) {
         let mid = msg.header.message_id.0;
         let Some(dec) = Self::decrypt(sa, msg) else {
             self.stats.unauthenticated_notifies += 1;
-            return true;
+            return (true, false);
         };
         let Some(proof) = sa
             .session()
             .and_then(|s| informational::verify(s, mid, &dec))
         else {
             self.stats.unauthenticated_notifies += 1;
-            return true;
+            return (true, false);
         };
         let mut keep = true;
         for req in informational::requests(&dec, proof) {
@@ -476,7 +480,7 @@ impl Endpoint {
                 }
             }
         }
-        keep
+        (keep, true)
     }
 
     /// Quick Mode retransmissions and timeouts, child lifetimes.
@@ -676,13 +680,15 @@ impl Endpoint {
         let Some(mut sa) = self.sas.remove(&handle) else {
             return;
         };
-        super::follow_float(&mut sa, local, remote);
-        let keep = if h.exchange_type == crate::wire::ExchangeType::QUICK_MODE {
-            self.handle_quick(now, &mut sa, data, msg);
-            true
+        let old_path = super::follow_float(&mut sa, local, remote);
+        let (keep, authenticated) = if h.exchange_type == crate::wire::ExchangeType::QUICK_MODE {
+            (true, self.handle_quick(now, &mut sa, data, msg))
         } else {
             self.handle_informational(&mut sa, msg)
         };
+        if !authenticated {
+            super::undo_float(&mut sa, old_path);
+        }
         if keep {
             self.sas.insert(handle, sa);
         }
