@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ike_core::auth::{
     Crl, PeerCertificate, TrustStore, UnixTime, certificates_from_payload, load_certificates,
-    load_public_key,
+    load_plain_rsa_private, load_plain_rsa_public, load_public_key,
 };
 use ike_core::wire::CertEncoding;
 use proptest::prelude::*;
@@ -32,6 +32,11 @@ proptest! {
         let _ = certificates_from_payload(CertEncoding::X509_SIGNATURE, &data);
         let _ = Crl::load(&data);
         let _ = load_public_key(&data);
+        let text = String::from_utf8_lossy(&data);
+        let _ = load_plain_rsa_public(&text);
+        let _ = load_plain_rsa_private(&text);
+        let _ = load_plain_rsa_public(&format!(": PUB 0s{text}"));
+        let _ = load_plain_rsa_private(&format!(": RSA {{\n Modulus: 0x{text}\n}}"));
         let mut pem = b"-----BEGIN CERTIFICATE-----\n".to_vec();
         pem.extend_from_slice(&data);
         let _ = load_certificates(&pem);

@@ -556,3 +556,36 @@ fn peers_identifier_asn1dn_without_a_name() {
         Err(AuthError::UnexpectedIdentity { .. })
     ));
 }
+
+/// racoon's plain_rsa files (plainrsa-gen layout) of the gw key.
+#[test]
+fn racoon_plain_rsa_files() {
+    use ike_core::auth::{load_plain_rsa_private, load_plain_rsa_public};
+    let gw_key = cert(data!("gw.pem")).rsa_public_key().unwrap();
+    let block = std::str::from_utf8(data!("gw.plainrsa")).unwrap();
+    let pub_line = std::str::from_utf8(data!("gw.plainrsa.pub")).unwrap();
+    assert_eq!(load_plain_rsa_public(pub_line).unwrap(), gw_key);
+    assert_eq!(load_plain_rsa_public(block).unwrap(), gw_key);
+    let private = load_plain_rsa_private(block).unwrap();
+    assert_eq!(private, load_private_key(data!("gw.key")).unwrap());
+    let sig = rsa_sig::sign(
+        &mut ChaCha20Rng::seed_from_u64(4),
+        &private,
+        data!("gw.hash"),
+    )
+    .unwrap();
+    assert_eq!(sig, data!("gw.hash.sig"));
+    // Broken files say what is wrong.
+    assert!(load_plain_rsa_public(": PUB 0s").is_err());
+    assert!(load_plain_rsa_public(": PUB 0sAQ==").is_err());
+    assert!(load_plain_rsa_public(": PUB 0xzz").is_err());
+    let no_d = block.replace("PrivateExponent", "Unknown");
+    let e = load_plain_rsa_private(&no_d).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "cannot read plain_rsa key: RSA block lacks PrivateExponent"
+    );
+    let bad_prime = block.replace("Prime1: 0x", "Prime1: 0x1");
+    assert!(load_plain_rsa_private(&bad_prime).is_err());
+    assert!(load_plain_rsa_private(": RSA {\n Modulus: 0x01\n").is_err());
+}

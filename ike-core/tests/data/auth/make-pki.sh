@@ -88,4 +88,7 @@ openssl rsa -in gw.key -traditional -out gw.pkcs1.key 2>/dev/null
 printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020\021\022\023\024' > gw.hash
 openssl pkeyutl -sign -inkey gw.key -pkeyopt rsa_padding_mode:pkcs1 -in gw.hash -out gw.hash.sig
 
+# racoon plain_rsa files of the gw key.
+python3 make-plainrsa.py
+
 rm -rf work *.srl
