@@ -29,3 +29,17 @@ fn every_corpus_file_passes_the_reassembly_check() {
         assert!(result.is_ok(), "{}", path.display());
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Random scripts through the fuzz target's check, on stable.
+    #[test]
+    fn random_scripts_pass_the_reassembly_check(
+        data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+    ) {
+        #[allow(clippy::disallowed_methods)] // a test epoch
+        let epoch = Instant::now();
+        fuzzing::run(epoch, &data);
+    }
+}
