@@ -122,8 +122,15 @@ fn run(s: &Scenario, role: &str) -> Option<Outcome> {
             tail.join("\n")
         );
     }
+    let passed = output.status.success() && results.iter().any(|r| r == "PASS");
+    if passed {
+        // Kept only when something failed, for the post-mortem.
+        let _ = std::fs::remove_dir_all(&out);
+    } else {
+        println!("--- kept {}", out.display());
+    }
     Some(Outcome {
-        passed: output.status.success() && results.iter().any(|r| r == "PASS"),
+        passed,
         results,
         tanuki_log,
     })
