@@ -331,3 +331,48 @@ fn only_an_authenticated_message_moves_the_peer() {
     assert_eq!(ack.remote, remapped);
     assert_eq!(where_b_sends(&mut p), remapped);
 }
+
+/// Flips the last byte of B's MM4, the NAT-D hash of B's own address (not
+/// covered by HASH_R): A then believes a NAT is in the way, floats and
+/// offers a UDP-encapsulated mode, while B saw no NAT.
+fn lie_about_a_nat_in_mm4(p: &mut Pair) {
+    let mut sent_by_b = 0;
+    p.intercept = Some(Box::new(move |side, bytes: &mut Vec<u8>| {
+        if side == sim::Side::B {
+            sent_by_b += 1;
+            if sent_by_b == 2
+                && let Some(last) = bytes.last_mut()
+            {
+                *last ^= 1;
+            }
+        }
+        true
+    }));
+}
+
+#[test]
+fn udp_encapsulation_without_a_detected_nat_is_refused_with_a_reason() {
+    let a = Node::new(
+        endpoint_with(nat_peer(B, NatTraversal::On), b"k", 21),
+        SocketAddr::new(A_PUBLIC, 500),
+    );
+    let b = Node::new(
+        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 22),
+        SocketAddr::new(B, 500),
+    );
+    let mut p = Pair::new(a, b, 21);
+    lie_about_a_nat_in_mm4(&mut p);
+    start(&mut p);
+    p.drive_for(Duration::from_secs(5));
+    assert!(
+        children(&p.b.events).is_empty(),
+        "B accepted UDP encapsulation"
+    );
+    let reasons = failures(&p.b.events);
+    assert!(
+        reasons.iter().any(|r| r.contains("encapsulation mode")
+            && r.contains("UDP-Encapsulated-Tunnel")
+            && r.contains("no NAT was detected")),
+        "{reasons:?}"
+    );
+}

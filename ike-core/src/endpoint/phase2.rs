@@ -76,6 +76,10 @@ impl Endpoint {
         };
         let (cky_i, cky_r) = (sa.cky_i, sa.cky_r);
         let (local, remote) = (sa.local.ip(), sa.remote.ip());
+        let nat_detected = sa
+            .nat_detection
+            .is_some_and(crate::exchange::nat::NatDetection::any)
+            || peer.nat_traversal == crate::config::NatTraversal::Force;
         Some(QuickCtx {
             rng,
             peer,
@@ -84,6 +88,7 @@ impl Endpoint {
             cky_r,
             nonce_len,
             carriage,
+            nat_detected,
             local,
             remote,
         })

@@ -25,7 +25,7 @@ use crate::config::{
 use crate::crypto::quick_mode::{KeymatInputs, hash1, hash2, hash3, keymat};
 use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
 use crate::endpoint::{FailureReason, SaKeys};
-use crate::policy::{ProposalCheck, select_phase2};
+use crate::policy::{Attribute, Mismatch, Phase2Offer, ProposalCheck, select_phase2};
 use crate::wire::{
     Cookie, ExchangeType, Header, MessageId, NatOa, Payload, PayloadBody, PayloadType,
 };
@@ -43,6 +43,9 @@ pub(crate) struct QuickCtx<'a> {
     pub(crate) nonce_len: usize,
     /// How to carry ESP: UDP-encapsulated when NAT-T is in use (RFC 3947 §5).
     pub(crate) carriage: proposals::Carriage,
+    /// Whether Phase 1 NAT-D showed a NAT between us (or NAT-T is forced):
+    /// the responder accepts UDP-encapsulated modes only then (RFC 3947 §5.1).
+    pub(crate) nat_detected: bool,
     /// Our address and the peer's, as we see them (for NAT-OA).
     pub(crate) local: std::net::IpAddr,
     /// The peer's address as we see it.
@@ -285,6 +288,50 @@ fn check_first_hash(msg: &Decrypted, expected: &crate::crypto::HashValue) -> Opt
     verify_hash(expected, &first.body)
 }
 
+/// Keeps the offers whose encapsulation mode fits what Phase 1 saw: the
+/// UDP-encapsulated modes (3/4, or draft 61443/61444) only across a NAT, the
+/// plain ones only without (RFC 3947 §5.1). Offers with no or an unknown
+/// mode are kept for the policy to judge. When nothing fits, says why.
+fn offers_fitting_nat(
+    offers: Vec<Phase2Offer>,
+    nat_detected: bool,
+    ours: EncapsulationMode,
+) -> Result<Vec<Phase2Offer>, Mismatch> {
+    let udp_of = |o: &Phase2Offer| {
+        o.mode
+            .and_then(EncapsulationMode::from_ike_id)
+            .map(|(_, udp)| udp)
+    };
+    let Some(misfit) = offers
+        .iter()
+        .find(|o| udp_of(o).is_some_and(|udp| udp != nat_detected))
+        .copied()
+    else {
+        return Ok(offers);
+    };
+    let fitting: Vec<Phase2Offer> = offers
+        .into_iter()
+        .filter(|o| udp_of(o).is_none_or(|udp| udp == nat_detected))
+        .collect();
+    if !fitting.is_empty() {
+        return Ok(fitting);
+    }
+    let offered = misfit.mode.map_or_else(String::new, |m| {
+        crate::wire::EncapsulationMode(m).to_string()
+    });
+    let required = if nat_detected {
+        format!("UDP-Encapsulated-{} (a NAT was detected)", ours.name())
+    } else {
+        format!("{} (no NAT was detected)", ours.name())
+    };
+    Err(Mismatch {
+        attribute: Attribute::EncapsulationMode,
+        offered,
+        required,
+        check: None,
+    })
+}
+
 /// Answers QM1 as responder: QM2.
 pub(crate) fn respond(
     ctx: &mut QuickCtx<'_>,
@@ -326,6 +373,10 @@ pub(crate) fn respond(
             show(&ci),
             show(&cr)
         )));
+    };
+    let offers = match offers_fitting_nat(offers, ctx.nat_detected, policy.mode) {
+        Ok(o) => o,
+        Err(m) => return QuickStep::Fail(FailureReason::NoProposalChosen(m)),
     };
     let choice = match select_phase2(&offers, &policy, check) {
         Ok(c) => c,
@@ -586,5 +637,51 @@ fn merge_shorter(ours: Lifetime, theirs: Lifetime) -> Lifetime {
     Lifetime {
         seconds: min(ours.seconds, theirs.seconds),
         kilobytes: min(ours.kilobytes, theirs.kilobytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(mode: Option<u16>) -> Phase2Offer {
+        Phase2Offer {
+            mode,
+            ..Phase2Offer::default()
+        }
+    }
+
+    #[test]
+    fn draft_udp_values_fit_a_detected_nat() {
+        for value in [3, 4, 61443, 61444] {
+            let kept =
+                offers_fitting_nat(vec![offer(Some(value))], true, EncapsulationMode::Tunnel)
+                    .unwrap();
+            assert_eq!(kept.len(), 1, "{value}");
+        }
+    }
+
+    #[test]
+    fn plain_modes_across_a_nat_are_refused_by_name() {
+        let err =
+            offers_fitting_nat(vec![offer(Some(1))], true, EncapsulationMode::Tunnel).unwrap_err();
+        assert_eq!(err.attribute, Attribute::EncapsulationMode);
+        assert_eq!(err.offered, "Tunnel");
+        assert_eq!(err.required, "UDP-Encapsulated-Tunnel (a NAT was detected)");
+        let err = offers_fitting_nat(
+            vec![offer(Some(61444))],
+            false,
+            EncapsulationMode::Transport,
+        )
+        .unwrap_err();
+        assert_eq!(err.offered, "UDP-Encapsulated-Transport (draft)");
+        assert_eq!(err.required, "Transport (no NAT was detected)");
+    }
+
+    #[test]
+    fn fitting_offers_are_kept_and_misfits_dropped() {
+        let offers = vec![offer(Some(3)), offer(Some(1)), offer(None)];
+        let kept = offers_fitting_nat(offers, false, EncapsulationMode::Tunnel).unwrap();
+        assert_eq!(kept, vec![offer(Some(1)), offer(None)]);
     }
 }
