@@ -90,7 +90,7 @@ fn notification() -> impl Strategy<Value = Notification> {
 }
 
 fn delete() -> impl Strategy<Value = Delete> {
-    (any::<u32>(), any::<u8>(), 0u8..20, 0usize..5).prop_flat_map(|(doi, p, size, n)| {
+    (any::<u32>(), any::<u8>(), 1u8..20, 0usize..5).prop_flat_map(|(doi, p, size, n)| {
         vec(vec(any::<u8>(), usize::from(size)), n).prop_map(move |spis| Delete {
             doi: Doi(doi),
             protocol: ProtocolId(p),

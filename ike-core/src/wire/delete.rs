@@ -45,6 +45,17 @@ impl PayloadBody for Delete {
         let protocol = ProtocolId(r.u8(WHAT)?);
         let spi_size = r.u8(WHAT)?;
         let count = r.u16(WHAT)?;
+        // An SPI of no bytes names nothing; without this a 12-byte body could
+        // ask for 65535 empty entries.
+        if spi_size == 0 && count != 0 {
+            return Err(Error::new(
+                ErrorKind::Invalid {
+                    what: WHAT,
+                    why: "SPIs are announced with an SPI Size of 0",
+                },
+                5,
+            ));
+        }
         // Checked before reading so a large count cannot make us allocate.
         if r.remaining() != usize::from(spi_size).saturating_mul(usize::from(count)) {
             return Err(Error::new(
@@ -69,6 +80,15 @@ impl PayloadBody for Delete {
 
     fn emit_body(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         const WHAT: &str = "Delete payload";
+        if self.spi_size == 0 && !self.spis.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Invalid {
+                    what: WHAT,
+                    why: "SPIs are announced with an SPI Size of 0",
+                },
+                out.len(),
+            ));
+        }
         out.extend_from_slice(&self.doi.0.to_be_bytes());
         out.push(self.protocol.0);
         out.push(self.spi_size);
@@ -126,6 +146,17 @@ mod tests {
         let err = Delete::parse_body(&[0, 0, 0, 1, 3, 4, 0xff, 0xff]).unwrap_err();
         assert!(matches!(err.kind, ErrorKind::Invalid { .. }));
         let bad = Delete::new(ProtocolId::ESP, 4, vec![vec![1, 2, 3]]);
+        assert!(bad.to_body().is_err());
+    }
+
+    #[test]
+    fn zero_sized_spis_are_refused() {
+        let err = Delete::parse_body(&[0, 0, 0, 1, 3, 0, 0xff, 0xff]).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Invalid { .. }));
+        // A Delete naming no SPI at all stays acceptable.
+        let none = Delete::parse_body(&[0, 0, 0, 1, 3, 0, 0, 0]).unwrap();
+        assert!(none.spis.is_empty());
+        let bad = Delete::new(ProtocolId::ESP, 0, vec![vec![]]);
         assert!(bad.to_body().is_err());
     }
 }
