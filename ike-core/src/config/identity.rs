@@ -85,6 +85,33 @@ impl Identity {
         }
     }
 
+    /// The codec's form of this identity, for an ID payload.
+    pub fn to_wire(&self) -> crate::wire::Identity {
+        use crate::wire::Identity as W;
+        match self {
+            Self::Ipv4(a) => W::Ipv4(*a),
+            Self::Ipv6(a) => W::Ipv6(*a),
+            Self::Fqdn(s) => W::Fqdn(s.as_bytes().to_vec()),
+            Self::UserFqdn(s) => W::UserFqdn(s.as_bytes().to_vec()),
+            Self::KeyId(k) => W::KeyId(k.clone()),
+        }
+    }
+
+    /// The identity a received ID payload names. `None` for the types this
+    /// engine does not authenticate with, or names that are not UTF-8.
+    pub fn from_wire_identity(id: &crate::wire::Identity) -> Option<Self> {
+        use crate::wire::Identity as W;
+        let text = |b: &[u8]| core::str::from_utf8(b).ok().map(str::to_owned);
+        match id {
+            W::Ipv4(a) => Some(Self::Ipv4(*a)),
+            W::Ipv6(a) => Some(Self::Ipv6(*a)),
+            W::Fqdn(b) => text(b).map(Self::Fqdn),
+            W::UserFqdn(b) => text(b).map(Self::UserFqdn),
+            W::KeyId(k) => Some(Self::KeyId(k.clone())),
+            _ => None,
+        }
+    }
+
     /// Parses the way racoon's psk.txt and `peers_identifier` write
     /// identities: an address, `user@fqdn`, or an FQDN.
     pub fn parse_text(text: &str) -> Self {
@@ -125,6 +152,26 @@ impl fmt::Debug for Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{Identification, PayloadBody};
+
+    #[test]
+    fn codec_form_known_answer() {
+        // IDii_b of the RUB-NDS Main Mode PSK exchange: 10.0.3.1.
+        assert_eq!(
+            Identification::new(Identity::Ipv4(Ipv4Addr::new(10, 0, 3, 1)).to_wire())
+                .to_body()
+                .unwrap(),
+            [0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x03, 0x01]
+        );
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_and_subnets_are_not_phase1_identities() {
+        let bad = Identification::parse_body(&[2, 0, 0, 0, 0xff, 0xfe]).unwrap();
+        assert_eq!(Identity::from_wire_identity(&bad.identity), None);
+        let subnet = Identification::parse_body(&[4, 0, 0, 0, 10, 0, 0, 0, 255, 0, 0, 0]).unwrap();
+        assert_eq!(Identity::from_wire_identity(&subnet.identity), None);
+    }
 
     #[test]
     fn wire_round_trip_for_every_type() {
@@ -138,6 +185,16 @@ mod tests {
         for id in ids {
             assert_eq!(
                 Identity::from_wire(id.id_type(), &id.data()),
+                Some(id.clone())
+            );
+            // The codec's form carries the same bytes and reads back the same.
+            let body = Identification::new(id.to_wire()).to_body().unwrap();
+            let mut old = vec![id.id_type(), 0, 0, 0];
+            old.extend_from_slice(&id.data());
+            assert_eq!(body, old, "{id}");
+            let back = Identification::parse_body(&body).unwrap();
+            assert_eq!(
+                Identity::from_wire_identity(&back.identity),
                 Some(id.clone())
             );
         }

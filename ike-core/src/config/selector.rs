@@ -1,7 +1,7 @@
 //! Quick Mode proxy identities (IDci / IDcr, RFC 2409 §5.5, RFC 2407 §4.6.2).
 
 use core::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The address part of a traffic selector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,6 +131,73 @@ impl TrafficSelector {
     }
 }
 
+impl TrafficSelector {
+    /// The codec's ID payload for this selector (IDci / IDcr).
+    pub fn to_identification(&self) -> crate::wire::Identification {
+        use crate::wire::Identity as W;
+        let v4_mask = |p: u8| <[u8; 4]>::try_from(prefix_mask(4, p)).map(Ipv4Addr::from);
+        let v6_mask = |p: u8| <[u8; 16]>::try_from(prefix_mask(16, p)).map(Ipv6Addr::from);
+        let identity = match self.addr {
+            SelectorAddr::Host(IpAddr::V4(a)) => Some(W::Ipv4(a)),
+            SelectorAddr::Host(IpAddr::V6(a)) => Some(W::Ipv6(a)),
+            SelectorAddr::Subnet {
+                addr: IpAddr::V4(a),
+                prefix,
+            } => v4_mask(prefix).ok().map(|m| W::Ipv4Subnet(a, m)),
+            SelectorAddr::Subnet {
+                addr: IpAddr::V6(a),
+                prefix,
+            } => v6_mask(prefix).ok().map(|m| W::Ipv6Subnet(a, m)),
+            SelectorAddr::Range {
+                start: IpAddr::V4(a),
+                end: IpAddr::V4(b),
+            } => Some(W::Ipv4Range(a, b)),
+            SelectorAddr::Range {
+                start: IpAddr::V6(a),
+                end: IpAddr::V6(b),
+            } => Some(W::Ipv6Range(a, b)),
+            SelectorAddr::Range { .. } => None,
+        };
+        // A range mixing families has no ID type; send what `data` says and
+        // let the peer refuse it.
+        let identity =
+            identity.unwrap_or_else(|| W::Other(crate::wire::IdType(self.id_type()), self.data()));
+        crate::wire::Identification::with_protocol(identity, self.protocol, self.port)
+    }
+
+    /// The selector a received ID payload names. `None` for non-address
+    /// types and non-contiguous masks.
+    pub fn from_identification(id: &crate::wire::Identification) -> Option<Self> {
+        use crate::wire::Identity as W;
+        let addr = match &id.identity {
+            W::Ipv4(a) => SelectorAddr::Host(IpAddr::V4(*a)),
+            W::Ipv6(a) => SelectorAddr::Host(IpAddr::V6(*a)),
+            W::Ipv4Subnet(a, m) => SelectorAddr::Subnet {
+                addr: IpAddr::V4(*a),
+                prefix: mask_prefix(&m.octets())?,
+            },
+            W::Ipv6Subnet(a, m) => SelectorAddr::Subnet {
+                addr: IpAddr::V6(*a),
+                prefix: mask_prefix(&m.octets())?,
+            },
+            W::Ipv4Range(a, b) => SelectorAddr::Range {
+                start: IpAddr::V4(*a),
+                end: IpAddr::V4(*b),
+            },
+            W::Ipv6Range(a, b) => SelectorAddr::Range {
+                start: IpAddr::V6(*a),
+                end: IpAddr::V6(*b),
+            },
+            _ => return None,
+        };
+        Some(Self {
+            addr,
+            protocol: id.protocol,
+            port: id.port,
+        })
+    }
+}
+
 impl fmt::Display for TrafficSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.addr {
@@ -195,6 +262,29 @@ fn mask_prefix(mask: &[u8]) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{Identification, PayloadBody};
+
+    #[test]
+    fn codec_form_known_answer() {
+        // 192.168.1.0/255.255.255.0, TCP port 80 (RFC 2407 §4.6.2.1 layout).
+        let body = [4, 6, 0, 80, 192, 168, 1, 0, 255, 255, 255, 0];
+        let ts = TrafficSelector {
+            protocol: 6,
+            port: 80,
+            ..TrafficSelector::subnet("192.168.1.0".parse().unwrap(), 24)
+        };
+        assert_eq!(ts.to_identification().to_body().unwrap(), body);
+        let parsed = Identification::parse_body(&body).unwrap();
+        assert_eq!(TrafficSelector::from_identification(&parsed), Some(ts));
+    }
+
+    #[test]
+    fn non_contiguous_mask_and_names_are_not_selectors() {
+        let holey = Identification::parse_body(&[4, 0, 0, 0, 10, 0, 0, 0, 255, 0, 255, 0]).unwrap();
+        assert_eq!(TrafficSelector::from_identification(&holey), None);
+        let fqdn = Identification::parse_body(&[2, 0, 0, 0, b'a']).unwrap();
+        assert_eq!(TrafficSelector::from_identification(&fqdn), None);
+    }
 
     #[test]
     fn every_form_round_trips() {
@@ -214,6 +304,13 @@ mod tests {
         for s in sels {
             let back = TrafficSelector::from_wire(s.id_type(), s.protocol, s.port, &s.data());
             assert_eq!(back, Some(s));
+            // The codec's form carries the same bytes and reads back the same.
+            let mut body = vec![s.id_type(), s.protocol];
+            body.extend_from_slice(&s.port.to_be_bytes());
+            body.extend_from_slice(&s.data());
+            assert_eq!(s.to_identification().to_body().unwrap(), body, "{s}");
+            let parsed = Identification::parse_body(&body).unwrap();
+            assert_eq!(TrafficSelector::from_identification(&parsed), Some(s));
         }
     }
 

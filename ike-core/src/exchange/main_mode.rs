@@ -19,7 +19,7 @@ use rand_core::CryptoRngCore;
 
 use super::nat::{self, NatDetection, NatVariant};
 use super::proof::{PeerAuthenticated, verify_phase1};
-use super::proposals::{self, IdBody};
+use super::proposals;
 use super::{Decrypted, Phase1Session};
 use crate::config::{EndpointConfig, Identity, PeerConfig, Phase1Proposal};
 use crate::crypto::key_schedule::Phase1Inputs;
@@ -27,7 +27,10 @@ use crate::crypto::phase1_hash::Phase1HashInputs;
 use crate::crypto::{DhPrivateKey, IvChain, KeySchedule, Phase1Auth, Prf};
 use crate::endpoint::FailureReason;
 use crate::policy::{confirm_phase1, select_phase1};
-use crate::wire::{Cookie, ExchangeType, Header, Message, MessageId, Payload, PayloadType};
+use crate::wire::{
+    Cookie, ExchangeType, Header, Identification, Message, MessageId, Payload, PayloadBody,
+    PayloadType,
+};
 
 /// What one Phase 1 message needs from its surroundings.
 pub(crate) struct Phase1Ctx<'a> {
@@ -265,13 +268,9 @@ pub(crate) fn session(
 }
 
 pub(crate) fn id_payload(id: &Identity) -> Payload {
-    IdBody {
-        id_type: id.id_type(),
-        protocol: 0,
-        port: 0,
-        data: id.data(),
-    }
-    .to_payload()
+    Identification::new(id.to_wire())
+        .to_payload()
+        .unwrap_or_else(|_| Payload::new(PayloadType::IDENTIFICATION, Vec::new()))
 }
 
 /// Reads the peer's ID payload, checks it against `peers_identifier`.
@@ -280,11 +279,16 @@ pub(crate) fn peer_identity(
     payloads: &[Payload],
 ) -> Result<(Identity, Vec<u8>), Option<FailureReason>> {
     let p = find(payloads, PayloadType::IDENTIFICATION).ok_or(None)?;
-    let body = IdBody::parse(&p.body).ok_or(None)?;
-    let id = Identity::from_wire(body.id_type, &body.data).ok_or_else(|| {
+    // Too short for the ID header: garbage (a wrong key), not a claim.
+    if p.body.len() < 4 {
+        return Err(None);
+    }
+    let wire_id = Identification::parse_body(&p.body)
+        .map_err(|e| Some(FailureReason::Protocol(format!("peer's ID payload: {e}"))))?;
+    let id = Identity::from_wire_identity(&wire_id.identity).ok_or_else(|| {
         Some(FailureReason::Protocol(format!(
             "unsupported ID type {}",
-            body.id_type
+            wire_id.identity.id_type()
         )))
     })?;
     if let Some(expected) = &ctx.peer.peers_identifier

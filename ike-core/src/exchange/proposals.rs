@@ -238,35 +238,6 @@ pub(crate) fn parse_phase2_offers(body: &[u8]) -> Option<Vec<Phase2Offer>> {
     (!out.is_empty()).then_some(out)
 }
 
-/// The ID payload body (RFC 2407 §4.6.2): type, protocol, port, data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IdBody {
-    pub(crate) id_type: u8,
-    pub(crate) protocol: u8,
-    pub(crate) port: u16,
-    pub(crate) data: Vec<u8>,
-}
-
-impl IdBody {
-    pub(crate) fn to_payload(&self) -> Payload {
-        let mut b = vec![self.id_type, self.protocol];
-        b.extend_from_slice(&self.port.to_be_bytes());
-        b.extend_from_slice(&self.data);
-        Payload::new(PayloadType::IDENTIFICATION, b)
-    }
-
-    pub(crate) fn parse(body: &[u8]) -> Option<Self> {
-        let (head, data) = body.split_at_checked(4)?;
-        let [id_type, protocol, p0, p1] = <[u8; 4]>::try_from(head).ok()?;
-        Some(Self {
-            id_type,
-            protocol,
-            port: u16::from_be_bytes([p0, p1]),
-            data: data.to_vec(),
-        })
-    }
-}
-
 /// INITIAL-CONTACT for the ISAKMP SA named by its cookies (RFC 2407 §4.6.3.3).
 pub(crate) fn initial_contact(cky_i: &Cookie, cky_r: &Cookie) -> Payload {
     Notification::initial_contact(*cky_i, *cky_r)

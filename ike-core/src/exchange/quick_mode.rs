@@ -17,7 +17,7 @@ use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
 use super::proof::{HashVerified, verify_hash};
-use super::proposals::{self, IdBody};
+use super::proposals;
 use super::{Decrypted, Phase1Session, chain_bytes};
 use crate::config::{
     ChildPolicy, EncapsulationMode, EspTransform, Lifetime, PeerConfig, TrafficSelector,
@@ -27,7 +27,8 @@ use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
 use crate::endpoint::{FailureReason, SaKeys};
 use crate::policy::{Attribute, Mismatch, Phase2Offer, ProposalCheck, select_phase2};
 use crate::wire::{
-    Cookie, ExchangeType, Header, MessageId, NatOa, Payload, PayloadBody, PayloadType,
+    Cookie, ExchangeType, Header, Identification, MessageId, NatOa, Payload, PayloadBody,
+    PayloadType,
 };
 
 /// ESP's protocol ID in KEYMAT and proposals (RFC 2407 §4.4.1).
@@ -181,13 +182,9 @@ impl NegotiatedChildParts {
 }
 
 fn selector_payload(ts: &TrafficSelector) -> Payload {
-    IdBody {
-        id_type: ts.id_type(),
-        protocol: ts.protocol,
-        port: ts.port,
-        data: ts.data(),
-    }
-    .to_payload()
+    ts.to_identification()
+        .to_payload()
+        .unwrap_or_else(|_| Payload::new(PayloadType::IDENTIFICATION, Vec::new()))
 }
 
 fn selectors(msg: &Decrypted) -> Option<(Option<TrafficSelector>, Option<TrafficSelector>)> {
@@ -196,8 +193,8 @@ fn selectors(msg: &Decrypted) -> Option<(Option<TrafficSelector>, Option<Traffic
         [] => Some((None, None)),
         [ci, cr] => {
             let parse = |p: &Payload| {
-                let b = IdBody::parse(&p.body)?;
-                TrafficSelector::from_wire(b.id_type, b.protocol, b.port, &b.data)
+                let id = Identification::parse_body(&p.body).ok()?;
+                TrafficSelector::from_identification(&id)
             };
             Some((Some(parse(ci)?), Some(parse(cr)?)))
         }
