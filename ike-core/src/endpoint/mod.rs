@@ -151,6 +151,33 @@ fn undo_float(sa: &mut IkeSa, old: Option<Path>) {
     }
 }
 
+/// Why an input was dropped: the stats counter it feeds and the debug log.
+#[derive(Debug, Clone, Copy)]
+enum Dropped {
+    /// No SA or state wanted it.
+    Unexpected,
+    /// It did not parse.
+    Malformed,
+    /// It did not decrypt or its HASH did not verify.
+    BadHash,
+    /// An Informational that did not authenticate.
+    Unauthenticated,
+    /// A new responder SA over the half-open cap.
+    HalfOpenCap,
+}
+
+impl Dropped {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Unexpected => "unexpected (no SA or exchange state wants it)",
+            Self::Malformed => "malformed",
+            Self::BadHash => "did not decrypt or HASH mismatch",
+            Self::Unauthenticated => "unauthenticated informational",
+            Self::HalfOpenCap => "half-open ISAKMP SA cap reached",
+        }
+    }
+}
+
 /// How many refused first messages are remembered.
 const REFUSED_MEMORY: usize = 32;
 
@@ -324,7 +351,7 @@ impl Endpoint {
                 // A NAT-keepalive, or ESP for the data path: not ours.
                 _ => {
                     if data != [NAT_KEEPALIVE] {
-                        self.stats.unexpected += 1;
+                        self.dropped(Dropped::Unexpected);
                     }
                     return;
                 }
@@ -333,7 +360,7 @@ impl Endpoint {
             data
         };
         let Ok(msg) = Message::parse(data) else {
-            self.stats.malformed += 1;
+            self.dropped(Dropped::Malformed);
             return;
         };
         let h = msg.header;
@@ -344,7 +371,7 @@ impl Endpoint {
             ExchangeType::QUICK_MODE | ExchangeType::INFORMATIONAL => {
                 self.handle_protected(now, local, remote, &msg.header, data, &msg)
             }
-            _ => self.stats.unexpected += 1,
+            _ => self.dropped(Dropped::Unexpected),
         }
     }
 
@@ -377,7 +404,7 @@ impl Endpoint {
                 }
             }
             None => {
-                self.stats.unexpected += 1;
+                self.dropped(Dropped::Unexpected);
                 return;
             }
         };
@@ -392,13 +419,13 @@ impl Endpoint {
                 self.transmits
                     .push_back((sa.local, sa.remote, last.bytes.clone()));
             } else {
-                self.stats.unexpected += 1;
+                self.dropped(Dropped::Unexpected);
             }
             self.sas.insert(handle, sa);
             return;
         }
         if sa.state.established().is_some() {
-            self.stats.unexpected += 1;
+            self.dropped(Dropped::Unexpected);
             self.sas.insert(handle, sa);
             return;
         }
@@ -474,9 +501,9 @@ impl Endpoint {
                 sa.state = state;
                 undo_float(&mut sa, old_path);
                 match kind {
-                    DropKind::Malformed => self.stats.malformed += 1,
+                    DropKind::Malformed => self.dropped(Dropped::Malformed),
                     DropKind::BadHash => {
-                        self.stats.bad_hash += 1;
+                        self.dropped(Dropped::BadHash);
                         sa.bad_hashes += 1;
                     }
                 }
@@ -499,13 +526,13 @@ impl Endpoint {
     ) -> Option<IkeSaHandle> {
         let config = Arc::clone(&self.config);
         let Some((peer_index, peer)) = config.peer_for(remote.ip()) else {
-            self.stats.unexpected += 1;
+            self.dropped(Dropped::Unexpected);
             return None;
         };
         // Half-open cap: refuse before any proposal or DH work.
         let half_open = self.sas.values().filter(|s| s.half_open()).count();
         if half_open >= config.max_half_open {
-            self.stats.half_open_refused += 1;
+            self.dropped(Dropped::HalfOpenCap);
             return None;
         }
         let digest: [u8; 20] = crate::crypto::HashAlgorithm::Sha1
@@ -544,7 +571,7 @@ impl Endpoint {
             ExchangeMode::Main
         };
         if !peer.accept_modes.contains(&mode) {
-            self.stats.unexpected += 1;
+            self.dropped(Dropped::Unexpected);
             return None;
         }
         let step = match mode {
@@ -594,7 +621,7 @@ impl Endpoint {
                 None
             }
             Step::Drop(_, _) => {
-                self.stats.malformed += 1;
+                self.dropped(Dropped::Malformed);
                 None
             }
             Step::Fail(reason) => {
@@ -631,7 +658,7 @@ impl Endpoint {
     /// type for the failure message, act on nothing (RFC 2408 §5.5 leaves
     /// unprotected notifies untrusted).
     fn note_unauthenticated(&mut self, h: &Header, msg: &Message) {
-        self.stats.unauthenticated_notifies += 1;
+        self.dropped(Dropped::Unauthenticated);
         let Some(n) = msg
             .find(PayloadType::NOTIFICATION)
             .and_then(|p| Notification::parse_body(&p.body).ok())
@@ -671,6 +698,12 @@ impl Endpoint {
         let Some(est) = sa.state.established() else {
             return;
         };
+        tracing::info!(
+            remote = %sa.remote,
+            peer_id = %est.peer_id,
+            initiator = sa.role == Role::Initiator,
+            "ISAKMP-SA established"
+        );
         self.events.push_back(Event::Phase1Up {
             sa: sa.handle,
             remote: sa.remote,
@@ -726,6 +759,7 @@ impl Endpoint {
     }
 
     fn fail(&mut self, sa: &IkeSa, phase: Phase, reason: FailureReason) {
+        tracing::info!(remote = %sa.remote, ?phase, %reason, "negotiation failed");
         self.events.push_back(Event::NegotiationFailed {
             sa: sa.handle,
             remote: sa.remote,
@@ -863,6 +897,18 @@ impl Endpoint {
             &self.config.retransmit,
             expect_reply,
         ));
+    }
+
+    fn dropped(&mut self, why: Dropped) {
+        let counter = match why {
+            Dropped::Unexpected => &mut self.stats.unexpected,
+            Dropped::Malformed => &mut self.stats.malformed,
+            Dropped::BadHash => &mut self.stats.bad_hash,
+            Dropped::Unauthenticated => &mut self.stats.unauthenticated_notifies,
+            Dropped::HalfOpenCap => &mut self.stats.half_open_refused,
+        };
+        *counter += 1;
+        tracing::debug!(reason = why.reason(), "IKE input dropped");
     }
 
     fn alloc_handle(&mut self) -> IkeSaHandle {

@@ -186,11 +186,11 @@ impl Endpoint {
             .filter(|q| q.linger_until.is_none())
             .count();
         if !sa.quick.contains_key(&mid) && in_progress >= self.config.max_quick_modes {
-            self.stats.unexpected += 1;
+            self.dropped(super::Dropped::Unexpected);
             return false;
         }
         let Some(dec) = Self::decrypt(sa, msg) else {
-            self.stats.bad_hash += 1;
+            self.dropped(super::Dropped::BadHash);
             return false;
         };
         let config = Arc::clone(&self.config);
@@ -211,7 +211,7 @@ impl Endpoint {
         };
         match step {
             QuickStep::Drop(state) => {
-                self.stats.bad_hash += 1;
+                self.dropped(super::Dropped::BadHash);
                 if let Some(q) = sa.quick.get_mut(&mid) {
                     q.state = state;
                 }
@@ -307,6 +307,12 @@ impl Endpoint {
             hard_at: now + lifetime.duration(),
             soft_fired: false,
         });
+        tracing::info!(
+            remote = %event.remote,
+            inbound_spi = format_args!("{:#010x}", event.inbound.spi),
+            outbound_spi = format_args!("{:#010x}", event.outbound.spi),
+            "IPsec-SA established"
+        );
         self.events.push_back(Event::ChildSaUp(Box::new(event)));
         // Make-before-break: the old pair goes only once the new one is up.
         match rekey_of {
@@ -411,14 +417,14 @@ impl Endpoint {
     pub(super) fn handle_informational(&mut self, sa: &mut IkeSa, msg: &Message) -> (bool, bool) {
         let mid = msg.header.message_id.0;
         let Some(dec) = Self::decrypt(sa, msg) else {
-            self.stats.unauthenticated_notifies += 1;
+            self.dropped(super::Dropped::Unauthenticated);
             return (true, false);
         };
         let Some(proof) = sa
             .session()
             .and_then(|s| informational::verify(s, mid, &dec))
         else {
-            self.stats.unauthenticated_notifies += 1;
+            self.dropped(super::Dropped::Unauthenticated);
             return (true, false);
         };
         let mut keep = true;
@@ -678,7 +684,7 @@ impl Endpoint {
             if h.exchange_type == crate::wire::ExchangeType::INFORMATIONAL {
                 self.note_unauthenticated(h, msg);
             } else {
-                self.stats.unexpected += 1;
+                self.dropped(super::Dropped::Unexpected);
             }
             return;
         };
