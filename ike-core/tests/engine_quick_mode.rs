@@ -381,3 +381,72 @@ fn quick_modes_in_progress_are_capped() {
     assert_eq!(p.b.ep.stats().unexpected, 4);
     assert_eq!(children(&p.b.events).len(), 1);
 }
+
+/// B answers Quick Mode with the commit bit set (RFC 2408 §3.1).
+fn committing_pair(seed: u64) -> Pair {
+    let mut b = peer(A, vec![pix_phase1()], vec![pix_child()]);
+    b.commit_bit = true;
+    pair_with(peer(B, vec![pix_phase1()], vec![pix_child()]), b, seed)
+}
+
+/// Exchange type and flags of an IKE message as sent on port 500.
+fn exchange_and_flags(bytes: &[u8]) -> Option<(u8, u8)> {
+    Some((*bytes.get(18)?, *bytes.get(19)?))
+}
+
+const QUICK_MODE: u8 = 32;
+const INFORMATIONAL: u8 = 5;
+const COMMIT: u8 = 0x02;
+
+#[test]
+fn committing_responder_the_pair_is_up_only_after_connected() {
+    let mut p = committing_pair(61);
+    let drop_connected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let dropping = drop_connected.clone();
+    p.intercept = Some(Box::new(move |side, bytes: &mut Vec<u8>| {
+        let informational = exchange_and_flags(bytes).is_some_and(|(x, _)| x == INFORMATIONAL);
+        !(side == sim::Side::B
+            && informational
+            && dropping.load(std::sync::atomic::Ordering::Relaxed))
+    }));
+    start(&mut p, pix_child());
+    p.drive_for(Duration::from_secs(5));
+    // B committed in QM2 and is up; A, without CONNECTED, is not.
+    let qm2 =
+        p.b.sent
+            .iter()
+            .find_map(|(_, b)| exchange_and_flags(b).filter(|(x, _)| *x == QUICK_MODE))
+            .expect("B sent QM2");
+    assert_eq!(qm2.1 & COMMIT, COMMIT, "QM2 carries the commit bit");
+    assert_eq!(children(&p.b.events).len(), 1);
+    assert!(
+        children(&p.a.events).is_empty(),
+        "A used the pair before CONNECTED"
+    );
+    // Still nothing from B: A gives up with a reason after the Phase 2 timeout.
+    p.drive_for(Duration::from_secs(70));
+    assert!(children(&p.a.events).is_empty());
+    let reasons = failures(&p.a.events);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("commit bit") && r.contains("CONNECTED")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn committing_responder_connected_brings_the_pair_up() {
+    let mut p = committing_pair(62);
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(10), one_child_each));
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_mirrored(a, b);
+    // A's pair came up only after B's CONNECTED went out.
+    let connected_sent =
+        p.b.sent
+            .iter()
+            .any(|(_, b)| exchange_and_flags(b).is_some_and(|(x, _)| x == INFORMATIONAL));
+    assert!(connected_sent);
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
+}

@@ -73,6 +73,11 @@ pub struct PeerConfig {
     pub nat_traversal: NatTraversal,
     /// Child policies for this peer (racoon's `sainfo`), tried in order.
     pub children: Vec<ChildPolicy>,
+    /// As Quick Mode responder, set the commit bit in QM2 and send CONNECTED
+    /// once our SA pair is up (RFC 2408 §3.1 and §4.6.1; RFC 2409 §5.5), so
+    /// the initiator does not send ESP before we can receive it. As
+    /// initiator the commit bit is always honoured.
+    pub commit_bit: bool,
 }
 
 impl PeerConfig {
@@ -94,6 +99,7 @@ impl PeerConfig {
             initial_contact: true,
             nat_traversal: NatTraversal::Off,
             children,
+            commit_bit: false,
         }
     }
 }

@@ -70,6 +70,8 @@ struct IkeSa {
     quick: BTreeMap<u32, phase2::QuickMode>,
     /// IPsec SA pairs negotiated under this SA.
     children: Vec<phase2::ChildRecord>,
+    /// Pairs whose responder set the commit bit, held until its CONNECTED.
+    held: Vec<phase2::HeldChild>,
     /// Phase 1 lifetime is over; kept only while its children live.
     expired: bool,
     /// When Phase 1 completed.
@@ -295,6 +297,7 @@ impl Endpoint {
             started: now,
             quick: BTreeMap::new(),
             children: Vec::new(),
+            held: Vec::new(),
             expired: false,
             established_at: None,
             peer_hint: None,
@@ -602,6 +605,7 @@ impl Endpoint {
                     started: now,
                     quick: BTreeMap::new(),
                     children: Vec::new(),
+                    held: Vec::new(),
                     expired: false,
                     established_at: None,
                     peer_hint: None,

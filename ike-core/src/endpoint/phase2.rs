@@ -41,6 +41,15 @@ pub(super) struct ChildRecord {
     pub(super) soft_fired: bool,
 }
 
+/// A negotiated pair whose responder set the commit bit: not reported up
+/// (and not to be used) until its CONNECTED arrives.
+pub(super) struct HeldChild {
+    pub(super) child: NegotiatedChild,
+    pub(super) rekey_of: Option<ChildSaId>,
+    /// Give up waiting for CONNECTED at this time.
+    pub(super) deadline: Instant,
+}
+
 impl IkeSa {
     pub(super) fn phase2_next_timeout(&self) -> Option<Instant> {
         let qms = self.quick.values().flat_map(|q| {
@@ -54,7 +63,8 @@ impl IkeSa {
             .children
             .iter()
             .flat_map(|c| [(!c.soft_fired).then_some(c.soft_at), Some(c.hard_at)]);
-        qms.chain(children).flatten().min()
+        let held = self.held.iter().map(|h| Some(h.deadline));
+        qms.chain(children).chain(held).flatten().min()
     }
 
     fn session(&mut self) -> Option<&mut Phase1Session> {
@@ -89,6 +99,7 @@ impl Endpoint {
             nonce_len,
             carriage,
             nat_detected,
+            commit: false,
             local,
             remote,
         })
@@ -258,13 +269,38 @@ impl Endpoint {
                     q.linger_until = Some(now + config.phase2_timeout);
                 }
                 let (rekey_of, initiator) = (q.rekey_of, q.initiator);
+                let committed = msg.header.flags.contains(crate::wire::Flags::COMMIT);
                 if let Some(child) = child {
-                    self.child_up(now, sa, *child, rekey_of, initiator);
+                    if initiator && committed {
+                        // RFC 2408 §3.1: the responder commits; wait for its
+                        // CONNECTED before using the pair.
+                        sa.held.push(HeldChild {
+                            child: *child,
+                            rekey_of,
+                            deadline: now + config.phase2_timeout,
+                        });
+                    } else {
+                        let inbound_spi = child.inbound.spi;
+                        self.child_up(now, sa, *child, rekey_of, initiator);
+                        if !initiator && peer.commit_bit {
+                            self.send_informational(
+                                sa,
+                                vec![informational::connected(inbound_spi)],
+                            );
+                        }
+                    }
                 }
             }
         }
         // Past the HASH check: the message is authentic.
         true
+    }
+
+    /// Releases the pairs held for a committing responder's CONNECTED.
+    fn release_held(&mut self, now: Instant, sa: &mut IkeSa) {
+        for h in core::mem::take(&mut sa.held) {
+            self.child_up(now, sa, h.child, h.rekey_of, true);
+        }
     }
 
     fn child_up(
@@ -414,7 +450,12 @@ impl Endpoint {
     /// Handles an Informational. Returns whether to keep the ISAKMP SA
     /// (false when the peer deleted it) and whether the message
     /// authenticated (decrypted and its HASH verified).
-    pub(super) fn handle_informational(&mut self, sa: &mut IkeSa, msg: &Message) -> (bool, bool) {
+    pub(super) fn handle_informational(
+        &mut self,
+        now: Instant,
+        sa: &mut IkeSa,
+        msg: &Message,
+    ) -> (bool, bool) {
         let mid = msg.header.message_id.0;
         let Some(dec) = Self::decrypt(sa, msg) else {
             self.dropped(super::Dropped::Unauthenticated);
@@ -478,6 +519,9 @@ impl Endpoint {
                         self.fail(sa, Phase::Two, FailureReason::PeerNotify(name));
                     }
                 }
+                Request::Notify(NotifyType::CONNECTED) => {
+                    self.release_held(now, sa);
+                }
                 Request::Notify(_) => {}
                 Request::AreYouThere(seq) => {
                     let ack = informational::dpd(true, sa.cky_i, sa.cky_r, seq);
@@ -496,6 +540,19 @@ impl Endpoint {
 
     /// Quick Mode retransmissions and timeouts, child lifetimes.
     pub(super) fn phase2_timeouts(&mut self, now: Instant, sa: &mut IkeSa) {
+        let (late, held) = core::mem::take(&mut sa.held)
+            .into_iter()
+            .partition::<Vec<_>, _>(|h| h.deadline <= now);
+        sa.held = held;
+        for _ in late {
+            self.fail(
+                sa,
+                Phase::Two,
+                FailureReason::Protocol(
+                    "responder set the commit bit but sent no CONNECTED".into(),
+                ),
+            );
+        }
         let policy = self.config.retransmit;
         let mids: Vec<u32> = sa.quick.keys().copied().collect();
         for mid in mids {
@@ -695,7 +752,7 @@ impl Endpoint {
         let (keep, authenticated) = if h.exchange_type == crate::wire::ExchangeType::QUICK_MODE {
             (true, self.handle_quick(now, &mut sa, data, msg))
         } else {
-            self.handle_informational(&mut sa, msg)
+            self.handle_informational(now, &mut sa, msg)
         };
         if !authenticated {
             super::undo_float(&mut sa, old_path);

@@ -130,6 +130,19 @@ pub(crate) fn dpd(ack: bool, cky_i: Cookie, cky_r: Cookie, seq: u32) -> Payload 
 }
 
 /// An error notify (e.g. NO-PROPOSAL-CHOSEN) about an ESP negotiation.
+/// CONNECTED for our inbound ESP SPI: the pair is installed, the
+/// initiator may use it (RFC 2408 §4.6.1 with the commit bit of §3.1).
+pub(crate) fn connected(spi: u32) -> Payload {
+    Notification::new(
+        NotifyType::CONNECTED,
+        ProtocolId::ESP,
+        spi.to_be_bytes().to_vec(),
+        Vec::new(),
+    )
+    .to_payload()
+    .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
+}
+
 pub(crate) fn notify(ty: NotifyType) -> Payload {
     Notification::new(ty, ProtocolId::ESP, Vec::new(), Vec::new())
         .to_payload()

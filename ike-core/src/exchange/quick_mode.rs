@@ -27,7 +27,7 @@ use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
 use crate::endpoint::{FailureReason, SaKeys};
 use crate::policy::{Attribute, Mismatch, Phase2Offer, ProposalCheck, select_phase2};
 use crate::wire::{
-    Cookie, ExchangeType, Header, Identification, MessageId, NatOa, Payload, PayloadBody,
+    Cookie, ExchangeType, Flags, Header, Identification, MessageId, NatOa, Payload, PayloadBody,
     PayloadType,
 };
 
@@ -47,6 +47,8 @@ pub(crate) struct QuickCtx<'a> {
     /// Whether Phase 1 NAT-D showed a NAT between us (or NAT-T is forced):
     /// the responder accepts UDP-encapsulated modes only then (RFC 3947 §5.1).
     pub(crate) nat_detected: bool,
+    /// Set the commit bit on what we seal (QM2 of a committing responder).
+    pub(crate) commit: bool,
     /// Our address and the peer's, as we see them (for NAT-OA).
     pub(crate) local: std::net::IpAddr,
     /// The peer's address as we see it.
@@ -55,12 +57,16 @@ pub(crate) struct QuickCtx<'a> {
 
 impl QuickCtx<'_> {
     fn header(&self, mid: u32) -> Header {
-        Header::new(
+        let mut h = Header::new(
             self.cky_i,
             self.cky_r,
             ExchangeType::QUICK_MODE,
             MessageId(mid),
-        )
+        );
+        if self.commit {
+            h.flags = Flags(h.flags.0 | Flags::COMMIT.0);
+        }
+        h
     }
 
     fn nonce(&mut self) -> Vec<u8> {
@@ -438,9 +444,12 @@ pub(crate) fn respond(
         return QuickStep::Fail(FailureReason::Protocol("KEYMAT derivation failed".into()));
     };
     let ni_b = ni.body.clone();
-    let Some(bytes) = ctx.seal_with_hash(mid, rest, |after| {
+    ctx.commit = ctx.peer.commit_bit;
+    let sealed = ctx.seal_with_hash(mid, rest, |after| {
         hash2(prf, &a, mid, &ni_b, after).as_bytes().to_vec()
-    }) else {
+    });
+    ctx.commit = false;
+    let Some(bytes) = sealed else {
         return QuickStep::Fail(FailureReason::Protocol("could not encrypt QM2".into()));
     };
     let child = NegotiatedChildParts {
