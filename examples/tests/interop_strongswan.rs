@@ -136,9 +136,9 @@ fn run(s: &Scenario, role: &str) -> Option<Outcome> {
     })
 }
 
-/// Runs a scenario that must negotiate, in `role`.
-fn expect_up(s: &Scenario, role: &str) {
-    let Some(o) = run(s, role) else { return };
+/// Runs a scenario that must negotiate, in `role`; `None` when skipped.
+fn expect_up(s: &Scenario, role: &str) -> Option<Outcome> {
+    let o = run(s, role)?;
     assert!(o.passed, "{} ({role}) failed: {:?}", s.name, o.results);
     assert!(o.tanuki_log.contains("ISAKMP-SA established"));
     assert!(o.tanuki_log.contains("ISAKMP-SA deleted"));
@@ -156,6 +156,7 @@ fn expect_up(s: &Scenario, role: &str) {
             s.name
         );
     }
+    Some(o)
 }
 
 /// Runs a scenario that must fail with a message containing one of `words`.
@@ -169,7 +170,7 @@ fn expect_failure(s: &Scenario, role: &str, words: &[&str]) {
     let line = o
         .tanuki_log
         .lines()
-        .find(|l| l.contains("negotiation failed"))
+        .find(|l| l.contains("negotiation failed with"))
         .expect("the failure line");
     assert!(
         words.iter().any(|w| line.contains(w)),
@@ -253,6 +254,31 @@ const REKEY: Scenario = Scenario {
     ],
 };
 
+/// charon's CHILD_SA rekeys after 10 s and charon initiates the new Quick
+/// Mode; with `delete_rekeyed` it then deletes the old pair, which tanuki
+/// must take in while the new pair carries the pings.
+const REKEY_BY_CHARON: Scenario = Scenario {
+    name: "ipsec-sa-rekey-by-charon",
+    charon: &[
+        "--ike",
+        "aes256-sha1-modp1536",
+        "--esp",
+        "aes256-sha1",
+        "--child-rekey-time",
+        "10s",
+        "--child-life-time",
+        "60s",
+        "--delete-rekeyed",
+    ],
+    ours: &[
+        ("TANUKI_IKE", "aes256-sha1-modp1536"),
+        ("TANUKI_ESP", "aes256-sha1"),
+        ("TANUKI_REKEYS", "1"),
+        ("TANUKI_REKEY_PING", "16"),
+        ("TANUKI_OLD_SA_DELETED", "1"),
+    ],
+};
+
 const WRONG_PSK: Scenario = Scenario {
     name: "wrong-psk",
     charon: &["--ike", "aes256-sha1-modp1536", "--esp", "aes256-sha1"],
@@ -278,57 +304,92 @@ const NO_PROPOSAL: Scenario = Scenario {
 
 #[test]
 fn main_mode_seed_parameters_initiator() {
-    expect_up(&SEED, "initiator");
+    let _ = expect_up(&SEED, "initiator");
 }
 
 #[test]
 fn main_mode_seed_parameters_responder() {
-    expect_up(&SEED, "responder");
+    let _ = expect_up(&SEED, "responder");
 }
 
 #[test]
 fn aggressive_mode_initiator() {
-    expect_up(&AGGRESSIVE, "initiator");
+    let _ = expect_up(&AGGRESSIVE, "initiator");
 }
 
 #[test]
 fn aggressive_mode_responder() {
-    expect_up(&AGGRESSIVE, "responder");
+    let _ = expect_up(&AGGRESSIVE, "responder");
 }
 
 #[test]
 fn triple_des_md5_group2_initiator() {
-    expect_up(&TRIPLE_DES, "initiator");
+    let _ = expect_up(&TRIPLE_DES, "initiator");
 }
 
 #[test]
 fn triple_des_md5_group2_responder() {
-    expect_up(&TRIPLE_DES, "responder");
+    let _ = expect_up(&TRIPLE_DES, "responder");
 }
 
 #[test]
 fn aes128_sha256_group14_esp_gcm_initiator() {
-    expect_up(&GCM, "initiator");
+    let _ = expect_up(&GCM, "initiator");
 }
 
 #[test]
 fn aes128_sha256_group14_esp_gcm_responder() {
-    expect_up(&GCM, "responder");
+    let _ = expect_up(&GCM, "responder");
 }
 
 #[test]
 fn pfs_group14_initiator() {
-    expect_up(&PFS, "initiator");
+    let _ = expect_up(&PFS, "initiator");
 }
 
 #[test]
 fn pfs_group14_responder() {
-    expect_up(&PFS, "responder");
+    let _ = expect_up(&PFS, "responder");
 }
 
 #[test]
 fn ipsec_sa_rekey_initiator() {
-    expect_up(&REKEY, "initiator");
+    let _ = expect_up(&REKEY, "initiator");
+}
+
+#[test]
+fn ipsec_sa_rekey_responder() {
+    let Some(o) = expect_up(&REKEY_BY_CHARON, "responder") else {
+        return;
+    };
+    let across = o
+        .results
+        .iter()
+        .find(|r| r.starts_with("ping across the rekey"));
+    assert!(
+        across.is_some_and(|l| l.contains(" 0% packet loss")),
+        "{across:?}"
+    );
+    // The first pair is the one charon deleted after its rekey.
+    let first = o
+        .tanuki_log
+        .lines()
+        .find(|l| l.contains("IPsec-SA established: ESP/"))
+        .and_then(|l| l.split("spi=").nth(1))
+        .and_then(|s| s.split('(').next())
+        .expect("first IPsec-SA line with its SPI");
+    let deleted = o
+        .tanuki_log
+        .lines()
+        .find(|l| l.contains("IPsec-SA deleted") && l.contains("peer sent a Delete"))
+        .expect("a Delete of the rekeyed pair from charon");
+    let first_hex = format!("{:#x}", first.parse::<u32>().expect("decimal SPI"));
+    assert!(
+        deleted.contains(&first_hex),
+        "{deleted:?} vs first SPI {first_hex}"
+    );
+    let established = o.tanuki_log.matches("IPsec-SA established: ESP/").count();
+    assert!(established >= 4, "{established} IPsec-SA lines: no rekey");
 }
 
 #[test]

@@ -158,6 +158,7 @@ interop_capture_stop() {
 
 # interop_charon_write_conf STATE: strongswan.conf for one instance whose files
 # live in STATE (vici socket in STATE/run, log in STATE/charon.log).
+# INTEROP_CHARON_DELETE_REKEYED=yes: delete a CHILD_SA right after its rekey.
 interop_charon_write_conf() {
     local state=$1
     mkdir -p "$state/run" "$state/swanctl"
@@ -169,6 +170,7 @@ charon {
     load = random nonce aes sha1 sha2 md5 hmac gmp openssl curve25519 pem pkcs1 pkcs8 x509 pubkey constraints kdf kernel-libipsec kernel-netlink socket-default vici
     install_routes = yes
     i_dont_care_about_security_and_use_aggressive_mode_psk = yes
+    delete_rekeyed = ${INTEROP_CHARON_DELETE_REKEYED:-no}
     retransmit_tries = 3
     retransmit_timeout = 1.0
     retransmit_base = 1.4

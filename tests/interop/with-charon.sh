@@ -24,6 +24,10 @@
 #   --local-id ID --peer-id ID   [the outer addresses]
 #   --out DIR                keep charon.log, swanctl.conf, ike.pcap,
 #                            list-sas.txt, charon.pid there
+#   --child-rekey-time T --child-life-time T   charon's CHILD_SA rekey_time
+#                            and life_time, e.g. 10s and 60s [50m, 1h]
+#   --delete-rekeyed         charon deletes a CHILD_SA as soon as it is
+#                            rekeyed (charon.delete_rekeyed), not at its expiry
 #   --no-capture             skip tcpdump
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 mode=main ike=aes128-sha1-modp2048 esp=aes128-sha1 psk="ipsec-rs interop psk"
-local_id="" peer_id="" out="" capture=yes
+local_id="" peer_id="" out="" capture=yes child_rekey_time=50m child_life_time=1h
 while [ $# -gt 0 ]; do
     case $1 in
         --mode) mode=$2; shift 2 ;;
@@ -41,6 +45,9 @@ while [ $# -gt 0 ]; do
         --local-id) local_id=$2; shift 2 ;;
         --peer-id) peer_id=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --child-rekey-time) child_rekey_time=$2; shift 2 ;;
+        --child-life-time) child_life_time=$2; shift 2 ;;
+        --delete-rekeyed) export INTEROP_CHARON_DELETE_REKEYED=yes; shift ;;
         --no-capture) capture=no; shift ;;
         --) shift; break ;;
         *) interop_die "unknown option $1 (see the header of $0)" ;;
@@ -57,7 +64,8 @@ state=$INTEROP_RUN/charon
 interop_swanctl_conf "$state/swanctl/swanctl.conf" mode="$mode" \
     local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$peer_id" remote_id="$local_id" \
     psk="$psk" proposals="$ike" esp_proposals="$esp" \
-    local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A"
+    local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A" \
+    child_rekey_time="$child_rekey_time" life_time="$child_life_time"
 [ "$capture" = yes ] && interop_capture_start "$ns_local" "$INTEROP_RUN/ike.pcap"
 interop_charon_start "$state" "$ns_peer"
 charon_pid=$INTEROP_LAST_PID

@@ -20,6 +20,10 @@
 #   TANUKI_NATT     on | off | force [on]
 #   TANUKI_EXPECT   up | fail [up]
 #   TANUKI_REKEYS   for up: wait for this many further IPsec SAs (rekeys) [0]
+#   TANUKI_REKEY_PING  s of continuous ping across the rekey(s)
+#                   [TANUKI_LIFETIME + 4]
+#   TANUKI_OLD_SA_DELETED  1: before our SIGTERM, the rekeyed SA pair must be
+#                   deleted (by charon's Delete or our expiry) [0]
 #
 # Prints "RESULT: ..." lines and exits 0 when the expectation held: for "up",
 # both sides report the SA and, after tanuki's SIGTERM, both sides processed
@@ -102,13 +106,14 @@ if [ "$role" = responder ]; then
 fi
 
 if [ "$expect" = fail ]; then
-    wait_log "negotiation failed" 1 300 || fail "no failure logged"
-    result "tanuki: $(grep -m1 'negotiation failed' "$out/tanuki.log" | sed 's/^.*ERROR //')"
+    wait_log "negotiation failed with" 1 300 || fail "no failure logged"
+    result "tanuki: $(grep -m1 'negotiation failed with' "$out/tanuki.log" | sed 's/^.*ERROR //')"
     result "PASS"
     exit 0
 fi
 
-# Each SA pair logs two "IPsec-SA established" lines (in and out).
+# Each SA pair logs two "IPsec-SA established: ESP/..." lines (in and out);
+# the engine's own "IPsec-SA established remote=..." line is not counted.
 wait_log "ISAKMP-SA established" 1 300 || fail "no ISAKMP-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
 result "tanuki: $(grep -m1 'ISAKMP-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
 child_up=yes
@@ -116,30 +121,34 @@ if [ "$role" = responder ]; then
     # charon initiates Quick Mode; without NAT-T libipsec cannot install the
     # SA, and charon then answers QM2 with NO-PROPOSAL-CHOSEN, not QM3.
     for _ in $(seq 150); do
-        [ "$(grep -c 'IPsec-SA established' "$out/tanuki.log" || true)" -ge 2 ] && break
+        [ "$(grep -c 'IPsec-SA established: ESP/' "$out/tanuki.log" || true)" -ge 2 ] && break
         grep -q "only UDP encapsulation is supported" "$state/charon.log" && { child_up=no; break; }
         sleep 0.1
     done
 fi
 if [ "$child_up" = yes ]; then
-    wait_log "IPsec-SA established" 2 300 || fail "no IPsec-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
-    result "tanuki: $(grep -m1 'IPsec-SA established' "$out/tanuki.log" | sed 's/^.*INFO //')"
+    wait_log "IPsec-SA established: ESP/" 2 300 || fail "no IPsec-SA: $(grep -E 'ERROR|WARN' "$out/tanuki.log" | head -3)"
+    result "tanuki: $(grep -m1 'IPsec-SA established: ESP/' "$out/tanuki.log" | sed 's/^.*INFO //')"
 else
     result "charon: QM1 sent, QM2 from tanuki accepted ($(grep -m1 'selected proposal: ESP' "$state/charon.log" | sed 's/^.*\] //')), then: IPsec SA: only UDP encapsulation is supported"
     result "PENDING: IPsec SA as responder: charon withholds QM3 because libipsec cannot install an SA without NAT-T (RFC 3947, not in ike-core yet)"
 fi
 if [ "$rekeys" -gt 0 ]; then
     # Ping all through the rekey: not one echo may be lost.
-    ping -n -q -W 2 -I "$INTEROP_LOCAL_INNER" -i 0.2 -w $((TANUKI_LIFETIME + 4)) "$INTEROP_PEER_INNER" \
+    ping -n -q -W 2 -I "$INTEROP_LOCAL_INNER" -i 0.2 -w "${TANUKI_REKEY_PING:-$((TANUKI_LIFETIME + 4))}" "$INTEROP_PEER_INNER" \
         >"$out/ping-rekey.txt" 2>&1 &
     rekey_ping=$!
-    wait_log "IPsec-SA established" $((2 + 2 * rekeys)) $((600 + 300 * rekeys)) ||
+    wait_log "IPsec-SA established: ESP/" $((2 + 2 * rekeys)) $((600 + 300 * rekeys)) ||
         fail "no rekey within the wait"
-    result "tanuki: rekeyed $rekeys time(s): $(grep -c 'IPsec-SA established' "$out/tanuki.log") IPsec-SA lines"
+    result "tanuki: rekeyed $rekeys time(s): $(grep -c 'IPsec-SA established: ESP/' "$out/tanuki.log") IPsec-SA lines"
     wait "$rekey_ping" || true
     grep -q " 0% packet loss" "$out/ping-rekey.txt" ||
         fail "pings lost across the rekey: $(grep -E 'loss|error' "$out/ping-rekey.txt")"
     result "ping across the rekey: $(grep loss "$out/ping-rekey.txt")"
+    if [ "${TANUKI_OLD_SA_DELETED:-0}" = 1 ]; then
+        wait_log "IPsec-SA deleted" 1 100 || fail "the rekeyed IPsec SA was not deleted"
+        result "tanuki: old SA gone: $(grep -m1 'IPsec-SA deleted' "$out/tanuki.log" | sed 's/^.*INFO //')"
+    fi
 fi
 
 "$TANUKI" status --socket "$out/tanuki.sock" >"$out/status.txt" 2>&1 || fail "tanuki status: $(cat "$out/status.txt")"
