@@ -20,8 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Parser;
-use esp_core::crypto::{EncryptionAlgorithm, IntegrityAlgorithm as EspIntegrity};
-use esp_core::{InboundSa, Mode, OutboundSa, SaConfig};
+use esp_core::{InboundSa, OutboundSa};
 use ike_core::config::{
     AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform, Identity,
     IntegrityAlgorithm, Lifetime, PeerConfig, Phase1Proposal, PresharedKey, PskTable,
@@ -29,6 +28,7 @@ use ike_core::config::{
 };
 use ike_core::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
 use ike_core::endpoint::{ChildSa, Endpoint, Event};
+use ipsec_examples::daemon::esp::esp_config;
 use rand_core::OsRng;
 use tracing::{debug, error, info};
 
@@ -233,36 +233,6 @@ fn negotiate(a: &mut Side, b: &mut Side) -> Result<(), String> {
     Err("negotiation did not settle".into())
 }
 
-/// esp-core's SA parameters for one direction of a negotiated pair. This is
-/// the glue a daemon has: ike-core and esp-core do not know each other.
-fn esp_config(c: &ChildSa, keys: &ike_core::endpoint::SaKeys) -> Result<SaConfig, String> {
-    let encryption = match c.transform.cipher {
-        EspCipher::AesCbc => EncryptionAlgorithm::AesCbc,
-        EspCipher::TripleDes => EncryptionAlgorithm::TripleDesCbc,
-        EspCipher::AesCtr => EncryptionAlgorithm::AesCtr,
-        EspCipher::AesGcm16 => EncryptionAlgorithm::AesGcm16,
-        EspCipher::Null => EncryptionAlgorithm::Null,
-        other => return Err(format!("esp-core has no {other:?}")),
-    };
-    let mode = match c.mode {
-        EncapsulationMode::Tunnel => Mode::Tunnel,
-        EncapsulationMode::Transport => Mode::Transport,
-    };
-    let mut cfg = SaConfig::new(keys.spi, mode, encryption, &keys.encryption);
-    if let Some(i) = c.transform.integrity {
-        let alg = match i {
-            IntegrityAlgorithm::HmacMd5 => EspIntegrity::HmacMd5_96,
-            IntegrityAlgorithm::HmacSha1 => EspIntegrity::HmacSha1_96,
-            IntegrityAlgorithm::HmacSha256 => EspIntegrity::HmacSha256_128,
-            IntegrityAlgorithm::HmacSha384 => EspIntegrity::HmacSha384_192,
-            IntegrityAlgorithm::HmacSha512 => EspIntegrity::HmacSha512_256,
-            other => return Err(format!("esp-core has no {other:?}")),
-        };
-        cfg = cfg.with_integrity(alg, &keys.integrity);
-    }
-    Ok(cfg)
-}
-
 /// A minimal IPv4 ICMP echo request from `src` to `dst` carrying `payload`.
 fn icmp_echo(src: Ipv4Addr, dst: Ipv4Addr, seq: u16, payload: &[u8]) -> Vec<u8> {
     fn checksum(data: &[u8]) -> u16 {
@@ -294,8 +264,10 @@ fn icmp_echo(src: Ipv4Addr, dst: Ipv4Addr, seq: u16, payload: &[u8]) -> Vec<u8> 
 /// Sends `n` packets from `from` to `to` through ESP and checks each arrives intact.
 fn send_esp(from: &Side, to: &Side, n: u32, src: Ipv4Addr, dst: Ipv4Addr) -> Result<u32, String> {
     let (tx, rx) = (&from.children[0], &to.children[0]);
-    let mut out = OutboundSa::new(&esp_config(tx, &tx.outbound)?).map_err(|e| e.to_string())?;
-    let mut inb = InboundSa::new(&esp_config(rx, &rx.inbound)?).map_err(|e| e.to_string())?;
+    let mut out = OutboundSa::new(&esp_config(tx, &tx.outbound).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let mut inb = InboundSa::new(&esp_config(rx, &rx.inbound).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     let mut ok = 0;
     for seq in 1..=n {
         let inner = icmp_echo(
@@ -334,7 +306,10 @@ fn send_esp(from: &Side, to: &Side, n: u32, src: Ipv4Addr, dst: Ipv4Addr) -> Res
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The demo prints its own racoon-style lines; the engine's own
+            // records are there with RUST_LOG=ike_core=info (or debug).
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,ike_core=warn".into()),
         )
         .with_target(false)
         // Colour only on a terminal, so logs and pipes stay plain text.
