@@ -98,7 +98,7 @@ def split_capture(pcap, initiator_ip):
 # unencrypted messages; the real codec is ike_core::wire.
 
 EXCHANGES = {2: "Main Mode", 4: "Aggressive Mode", 5: "Informational", 32: "Quick Mode"}
-PAYLOADS = {1: "SA", 4: "KE", 5: "ID", 8: "HASH", 10: "NONCE", 11: "N", 12: "D",
+PAYLOADS = {1: "SA", 4: "KE", 5: "ID", 6: "CERT", 7: "CR", 8: "HASH", 9: "SIG", 10: "NONCE", 11: "N", 12: "D",
             13: "VID", 20: "NAT-D", 130: "NAT-D(draft)"}
 
 
@@ -341,8 +341,12 @@ def verify_recording(doc, psk):
     ck = bytes.fromhex(doc["cookies"]["cky_i"] + doc["cookies"]["cky_r"])
     gxy = p1["dh_shared_secret"]
     checks = {}
-    # RFC 2409 section 5: pre-shared key authentication
-    checks["skeyid"] = prf(psk, p1["nonce_i"] + p1["nonce_r"])
+    if doc["config"].get("auth") == "pubkey":
+        # RFC 2409 section 5: signatures, SKEYID = prf(Ni_b | Nr_b, g^xy)
+        checks["skeyid"] = prf(p1["nonce_i"] + p1["nonce_r"], gxy)
+    else:
+        # RFC 2409 section 5: pre-shared key authentication
+        checks["skeyid"] = prf(psk, p1["nonce_i"] + p1["nonce_r"])
     checks["skeyid_d"] = prf(checks["skeyid"], gxy + ck + b"\x00")
     checks["skeyid_a"] = prf(checks["skeyid"], checks["skeyid_d"] + gxy + ck + b"\x01")
     checks["skeyid_e"] = prf(checks["skeyid"], checks["skeyid_a"] + gxy + ck + b"\x02")
@@ -439,8 +443,13 @@ def write_exchange(path, ike, scenario, notes):
         f.write(f"# strongSwan {scenario['strongswan_version']} <-> strongSwan, "
                 f"recorded by tests/interop/record-strongswan.sh {scenario['name']}\n")
         f.write(f"# {scenario['summary']}\n")
-        f.write(f"# PSK \"{scenario['psk']}\"; keys and secrets charon logged: "
-                f"{Path(path).stem}.json\n")
+        if scenario.get("auth") == "pubkey":
+            certs = scenario["certificates"]
+            f.write(f"# RSA signatures: initiator {certs['initiator']}, responder "
+                    f"{certs['responder']}; keys and secrets charon logged: {Path(path).stem}.json\n")
+        else:
+            f.write(f"# PSK \"{scenario['psk']}\"; keys and secrets charon logged: "
+                    f"{Path(path).stem}.json\n")
         f.write("# I = sent by the Phase 1 initiator, R = by the responder; in order sent.\n")
         f.write("# Port-4500 messages are given without the 4-byte non-ESP marker.\n")
         for n in notes:

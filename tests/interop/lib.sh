@@ -227,13 +227,29 @@ interop_charon_start() {
 interop_swanctl() {
     local state=$1
     shift
-    STRONGSWAN_CONF=$state/strongswan.conf timeout "${INTEROP_SWANCTL_TIMEOUT:-40}" \
+    STRONGSWAN_CONF=$state/strongswan.conf SWANCTL_DIR=$state/swanctl \
+        timeout "${INTEROP_SWANCTL_TIMEOUT:-40}" \
         "$INTEROP_SWANCTL" "$@" --uri "unix://$state/run/charon.vici"
 }
 
-# interop_swanctl_conf FILE KEY=VALUE...: write a one-connection IKEv1 PSK
+# interop_swanctl_pki STATE CERT KEY CA...: install our certificate, its
+# private key (PKCS#8 PEM) and the trusted CA certificates where
+# `swanctl --load-all` (SWANCTL_DIR=STATE/swanctl) reads them.
+interop_swanctl_pki() {
+    local dir=$1/swanctl cert=$2 key=$3
+    shift 3
+    mkdir -p "$dir/x509" "$dir/private" "$dir/x509ca"
+    cp "$cert" "$dir/x509/" && cp "$key" "$dir/private/" && cp "$@" "$dir/x509ca/" ||
+        interop_die "interop_swanctl_pki: cannot copy $cert $key $*"
+}
+
+# interop_swanctl_conf FILE KEY=VALUE...: write a one-connection IKEv1
 # swanctl.conf. Keys (defaults in brackets):
 #   name [c]  mode [main|aggressive]  local remote  local_id remote_id
+#   fragmentation [yes]: IKEv1 fragmentation when the peer announces it
+#     (yes), never (no), or always (force)
+#   auth [psk|pubkey]: with pubkey, cert= names our certificate in
+#     swanctl/x509 (see interop_swanctl_pki), sent always; no psk= needed
 #   psk  proposals [aes128-sha1-modp2048]  esp_proposals [aes128-sha1]
 #   local_ts remote_ts  rekey_time [2h] over_time [10m] life_time [1h]
 #   child_rekey_time [50m]  dpd_delay [0s]
@@ -244,17 +260,39 @@ interop_swanctl_conf() {
     local -A o=(
         [name]=c [mode]=main [proposals]=aes128-sha1-modp2048
         [esp_proposals]=aes128-sha1 [rekey_time]=2h [over_time]=10m
-        [life_time]=1h [child_rekey_time]=50m [dpd_delay]=0s
+        [life_time]=1h [child_rekey_time]=50m [dpd_delay]=0s [auth]=psk [fragmentation]=yes
     )
     local kv
     for kv in "$@"; do
         [[ $kv == *=* ]] || interop_die "interop_swanctl_conf: bad argument '$kv'"
         o[${kv%%=*}]=${kv#*=}
     done
+    local required=(local remote local_id remote_id local_ts remote_ts)
+    case ${o[auth]} in
+        psk) required+=(psk) ;;
+        pubkey) required+=(cert) ;;
+        *) interop_die "interop_swanctl_conf: auth=${o[auth]}: psk or pubkey" ;;
+    esac
     local k
-    for k in local remote local_id remote_id psk local_ts remote_ts; do
+    for k in "${required[@]}"; do
         [ -n "${o[$k]:-}" ] || interop_die "interop_swanctl_conf: $k= missing"
     done
+    local local_auth="auth = psk" remote_auth="auth = psk" secrets="" send_cert=""
+    if [ "${o[auth]}" = pubkey ]; then
+        local_auth="auth = pubkey
+            certs = ${o[cert]}"
+        remote_auth="auth = pubkey"
+        send_cert="send_cert = always"
+    else
+        secrets="
+secrets {
+    ike-${o[name]} {
+        id-local = ${o[local_id]}
+        id-remote = ${o[remote_id]}
+        secret = \"${o[psk]}\"
+    }
+}"
+    fi
     local aggressive=no
     [ "${o[mode]}" = aggressive ] && aggressive=yes
     local child2=""
@@ -284,13 +322,15 @@ connections {
         over_time = ${o[over_time]}
         rand_time = 0s
         dpd_delay = ${o[dpd_delay]}
+        fragmentation = ${o[fragmentation]}
+        $send_cert
         local {
-            auth = psk
-            id = ${o[local_id]}
+            $local_auth
+            id = "${o[local_id]}"
         }
         remote {
-            auth = psk
-            id = ${o[remote_id]}
+            $remote_auth
+            id = "${o[remote_id]}"
         }
         children {
             ${o[name]} {
@@ -305,14 +345,7 @@ connections {
             }$child2
         }
     }
-}
-secrets {
-    ike-${o[name]} {
-        id-local = ${o[local_id]}
-        id-remote = ${o[remote_id]}
-        secret = "${o[psk]}"
-    }
-}
+}$secrets
 CONF
 }
 

@@ -12,13 +12,22 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out=${RECORD_OUT:-$repo/ike-core/tests/data/strongswan}
+out_rsa=${RECORD_OUT:-$repo/examples/tests/data/strongswan-rsa}
+pki=$here/pki
 PSK=${RECORD_PSK:-ipsec-rs interop psk}
 
 # name | mode | IKE proposal | ESP proposal (a DH group here = PFS) | initiator
 # overrides, `;`-separated: ike=, esp=, psk= (what the initiator is configured
 # with when it differs from the responder), expect=fail, dpd=DELAY (both
 # sides), idle=SECONDS (wait before the teardown) and child2=yes (a second
-# CHILD_SA, 10.99.3.0/24 <-> 10.99.4.0/24, by its own Quick Mode) | what it shows
+# CHILD_SA, 10.99.3.0/24 <-> 10.99.4.0/24, by its own Quick Mode),
+# auth=pubkey (RSA signatures: the initiator, at 10.99.0.1, signs with
+# tests/interop/pki/tanuki.pem, the responder with charon.pem; both trust
+# pki/ca.pem), ids=dn (ASN.1 DN IDs instead of addresses) and frag=no
+# (no IKE fragmentation: whole messages, on a 9000-byte MTU link) | what it shows
+#
+# RSA recordings go to RECORD_OUT [examples/tests/data/strongswan-rsa]: the
+# PSK recordings' directory is read by tests that expect a PSK in every file.
 SCENARIOS=(
     "mm-aes128-sha1-modp2048|main|aes128-sha1-modp2048|aes128-sha1||Main Mode, AES-128/SHA-1/MODP-2048, no PFS"
     "mm-aes256-sha256-modp2048-pfs|main|aes256-sha256-modp2048|aes256-sha256-modp2048||Main Mode, AES-256/SHA-256, PFS with MODP-2048"
@@ -34,6 +43,8 @@ SCENARIOS=(
     "mm-aes128-sha1-modp2048-dpd|main|aes128-sha1-modp2048|aes128-sha1|dpd=1s;idle=3|Main Mode with RFC 3706 DPD every second on both sides: R-U-THERE / R-U-THERE-ACK Informationals while idle"
     "mm-aes128-sha1-modp2048-two-children|main|aes128-sha1-modp2048|aes128-sha1-modp2048|child2=yes|Main Mode, then two Quick Modes (PFS, MODP-2048) on the same ISAKMP SA: 10.99.1.0/24-10.99.2.0/24 and 10.99.3.0/24-10.99.4.0/24"
     "mm-no-proposal-chosen|main|aes256-sha512-modp4096|aes256-sha256|ike=aes128-sha1-modp1024;expect=fail|Main Mode 1 with a proposal the responder refuses: answered by an unencrypted Informational NO-PROPOSAL-CHOSEN"
+    "mm-rsa-aes256-sha1-modp1536|main|aes256-sha1-modp1536|aes256-sha1|auth=pubkey|Main Mode with RSA signatures (seed 000's algorithms), address IDs proven by subjectAltName IP; certificates tests/interop/pki/{tanuki,charon}.pem"
+    "am-rsa-aes128-sha256-modp2048|aggressive|aes128-sha256-modp2048|aes128-sha1|auth=pubkey;ids=dn;frag=no|Aggressive Mode with RSA signatures, ASN.1 DN IDs, IKE fragmentation off (message 2 is 1.4 kB); certificates tests/interop/pki/{tanuki,charon}.pem"
 )
 
 if [ "${1:-}" = --list ]; then
@@ -50,6 +61,7 @@ strongswan_version=$("$INTEROP_CHARON" --version 2>&1 | awk '/strongSwan/ {print
 record_one() (
     IFS='|' read -r name mode ike esp overrides summary <<<"$1"
     local ike_i=$ike esp_i=$esp psk_i=$PSK expect_failure=false kv dpd=0s idle=0 child2=no
+    local auth=psk ids=default dest=$out frag=yes
     local -a extra_json=()
     IFS=';' read -r -a kvs <<<"$overrides"
     for kv in "${kvs[@]}"; do
@@ -60,6 +72,9 @@ record_one() (
             expect=fail) expect_failure=true ;;
             dpd=*) dpd=${kv#dpd=}; extra_json+=("\"dpd_delay\": \"$dpd\",") ;;
             idle=*) idle=${kv#idle=}; extra_json+=("\"idle_before_teardown_s\": $idle,") ;;
+            auth=pubkey) auth=pubkey dest=$out_rsa; extra_json+=("\"auth\": \"pubkey\", \"certificates\": {\"initiator\": \"tests/interop/pki/tanuki.pem\", \"responder\": \"tests/interop/pki/charon.pem\", \"ca\": \"tests/interop/pki/ca.pem\"},") ;;
+            ids=dn) ids=dn ;;
+            frag=no) frag=no; extra_json+=("\"fragmentation\": \"no\",") ;;
             child2=yes) child2=yes; extra_json+=("\"second_child\": {\"initiator_ts\": \"10.99.3.0/24\", \"responder_ts\": \"10.99.4.0/24\"},") ;;
             *) interop_die "$name: bad override '$kv'" ;;
         esac
@@ -68,6 +83,12 @@ record_one() (
     local ns_i=ipsr-$$-i ns_r=ipsr-$$-r
     interop_netns_pair "$ns_i" "$ns_r"
     local si=$INTEROP_RUN/initiator sr=$INTEROP_RUN/responder
+    if [ "$frag" = no ]; then
+        # Whole messages over 1500 bytes: a jumbo MTU keeps them in one IP
+        # packet, since the capture reader does not reassemble IP fragments.
+        ip -n "$ns_i" link set veth0 mtu 9000
+        ip -n "$ns_r" link set veth0 mtu 9000
+    fi
     local -a child2_i=() child2_r=()
     if [ "$child2" = yes ]; then
         ip -n "$ns_i" addr add 10.99.3.1/32 dev lo
@@ -76,7 +97,17 @@ record_one() (
         child2_r=(child2_local_ts=10.99.4.0/24 child2_remote_ts=10.99.3.0/24)
     fi
     local id_i id_r
-    if [ "$mode" = aggressive ]; then
+    local -a auth_i=() auth_r=()
+    if [ "$auth" = pubkey ]; then
+        interop_swanctl_pki "$si" "$pki/tanuki.pem" "$pki/tanuki.key" "$pki/ca.pem"
+        interop_swanctl_pki "$sr" "$pki/charon.pem" "$pki/charon.key" "$pki/ca.pem"
+        auth_i=(auth=pubkey cert=tanuki.pem) auth_r=(auth=pubkey cert=charon.pem)
+    fi
+    if [ "$ids" = dn ]; then
+        # The subjects of pki/tanuki.pem and pki/charon.pem, in certificate order.
+        id_i="C=XX, O=ipsec-rs Interop, CN=tanuki.interop.test"
+        id_r="C=XX, O=ipsec-rs Interop, CN=charon.interop.test"
+    elif [ "$mode" = aggressive ] && [ "$auth" = psk ]; then
         # Aggressive Mode sends IDs in the clear in message 1: use FQDNs.
         id_i=initiator.interop.test id_r=responder.interop.test
     else
@@ -85,11 +116,11 @@ record_one() (
     interop_swanctl_conf "$si/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_A" remote="$INTEROP_ADDR_B" local_id="$id_i" remote_id="$id_r" \
         psk="$psk_i" proposals="$ike_i" esp_proposals="$esp_i" dpd_delay="$dpd" \
-        local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B" "${child2_i[@]}"
+        local_ts="$INTEROP_NET_A" remote_ts="$INTEROP_NET_B" "${child2_i[@]}" "${auth_i[@]}" fragmentation=$frag
     interop_swanctl_conf "$sr/swanctl/swanctl.conf" mode="$mode" \
         local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$id_r" remote_id="$id_i" \
         psk="$PSK" proposals="$ike" esp_proposals="$esp" dpd_delay="$dpd" \
-        local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A" "${child2_r[@]}"
+        local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A" "${child2_r[@]}" "${auth_r[@]}" fragmentation=$frag
 
     interop_capture_start "$ns_i" "$INTEROP_RUN/capture.pcap"
     interop_charon_start "$sr" "$ns_r"
@@ -152,11 +183,11 @@ PY
     python3 "$here/charon_extract.py" --scenario "$INTEROP_RUN/scenario.json" \
         --pcap "$INTEROP_RUN/capture.pcap" \
         --initiator-log "$si/charon.log" --responder-log "$sr/charon.log" \
-        --out "$out" --messages "$out/messages"
+        --out "$dest" --messages "$dest/messages"
 )
 
 selected=("$@")
-mkdir -p "$out"
+mkdir -p "$out" "$out_rsa"
 for line in "${SCENARIOS[@]}"; do
     name=${line%%|*}
     if [ ${#selected[@]} -gt 0 ] && ! printf '%s\n' "${selected[@]}" | grep -qx "$name"; then
