@@ -450,3 +450,44 @@ fn committing_responder_connected_brings_the_pair_up() {
     assert!(connected_sent);
     assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
 }
+
+#[test]
+fn a_refusal_ends_only_the_quick_mode_whose_spi_it_names() {
+    // B has an sainfo for `web` only; A asks for `mail` first, then `web`,
+    // so B's NO-PROPOSAL-CHOSEN for `mail` reaches A while `web` waits for QM2.
+    let mut web = pix_child();
+    web.local = Some(subnet("10.1.0.0", 16));
+    web.remote = Some(subnet("10.2.0.0", 16));
+    let mut mail = web.clone();
+    mail.remote = Some(subnet("10.3.0.0", 16));
+    let mut b_web = web.clone();
+    core::mem::swap(&mut b_web.local, &mut b_web.remote);
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![mail.clone(), web.clone()]),
+        peer(A, vec![pix_phase1()], vec![b_web]),
+        9,
+    );
+    start(&mut p, mail);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, p.b.addr, web.clone())
+        .unwrap();
+    assert!(
+        p.drive_until(Duration::from_secs(5), one_child_each),
+        "A: {:?} B: {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_mirrored(a[0], b[0]);
+    assert_eq!(a[0].remote_ts, web.remote);
+    // The refused exchange failed at once, naming the peer's notify.
+    assert_eq!(
+        failures(&p.a.events),
+        ["peer sent notify NO-PROPOSAL-CHOSEN"]
+    );
+    assert_eq!(failures(&p.b.events).len(), 1);
+    assert!(failures(&p.b.events)[0].contains("no sainfo"));
+    assert!(p.elapsed() < Duration::from_secs(2));
+}

@@ -216,6 +216,12 @@ impl Endpoint {
         let Some(mut ctx) = Self::quick_ctx(&mut *self.rng, peer, sa, config.nonce_len) else {
             return false;
         };
+        // The SPI a refusal names: ours from QM1 as initiator, the
+        // initiator's as responder (RFC 2408 §3.14.1).
+        let refused_spi = match &existing {
+            Some(state) => state.spis()[0],
+            None => quick_mode::offered_spi(&dec),
+        };
         let step = match existing {
             Some(state) => state.handle(&mut ctx, &dec),
             None => quick_mode::respond(&mut ctx, mid, &dec, check),
@@ -230,13 +236,11 @@ impl Endpoint {
             }
             QuickStep::Fail(reason) => {
                 sa.quick.remove(&mid);
-                if let FailureReason::NoProposalChosen(_)
-                | FailureReason::NoProposalChosenDetail(_) = reason
-                {
-                    self.send_informational(
-                        sa,
-                        vec![informational::notify(NotifyType::NO_PROPOSAL_CHOSEN)],
-                    );
+                // Every Fail comes after the HASH verified, so the peer is
+                // waiting on this exchange: tell it now instead of letting
+                // it time out.
+                if let Some(ty) = reason.notify_type() {
+                    self.send_informational(sa, vec![informational::notify(ty, refused_spi)]);
                 }
                 self.fail(sa, Phase::Two, reason);
             }
@@ -505,24 +509,16 @@ impl Endpoint {
                     keep = false;
                 }
                 Request::DeleteIsakmp(..) => {}
-                Request::Notify(ty) if ty.is_error() => {
-                    // An authenticated error ends our pending Quick Modes.
-                    let pending: Vec<u32> = sa
-                        .quick
-                        .iter()
-                        .filter(|(_, q)| matches!(q.state, QuickState::ExpectQm2(_)))
-                        .map(|(m, _)| *m)
-                        .collect();
-                    for m in pending {
-                        sa.quick.remove(&m);
-                        let name = ty.name().map_or_else(|| ty.0.to_string(), str::to_owned);
-                        self.fail(sa, Phase::Two, FailureReason::PeerNotify(name));
-                    }
+                Request::Notify { ty, spi } if ty.is_error() => {
+                    self.fail_quick_modes_named(sa, ty, spi);
                 }
-                Request::Notify(NotifyType::CONNECTED) => {
+                Request::Notify {
+                    ty: NotifyType::CONNECTED,
+                    ..
+                } => {
                     self.release_held(now, sa);
                 }
-                Request::Notify(_) => {}
+                Request::Notify { .. } => {}
                 Request::AreYouThere(seq) => {
                     let ack = informational::dpd(true, sa.cky_i, sa.cky_r, seq);
                     self.send_informational(sa, vec![ack]);
@@ -536,6 +532,25 @@ impl Endpoint {
             }
         }
         (keep, true)
+    }
+
+    /// An authenticated error notify ends the Quick Mode whose SPI it names,
+    /// in either role and whichever message we wait for. A notify without
+    /// an SPI cannot be tied to one exchange, so it ends every Quick Mode in
+    /// progress; one naming an SPI we do not know ends none.
+    fn fail_quick_modes_named(&mut self, sa: &mut IkeSa, ty: NotifyType, spi: Option<u32>) {
+        let doomed: Vec<u32> = sa
+            .quick
+            .iter()
+            .filter(|(_, q)| q.linger_until.is_none() && q.state.in_progress())
+            .filter(|(_, q)| spi.is_none_or(|s| q.state.spis().contains(&Some(s))))
+            .map(|(m, _)| *m)
+            .collect();
+        let name = ty.name().map_or_else(|| ty.0.to_string(), str::to_owned);
+        for m in doomed {
+            sa.quick.remove(&m);
+            self.fail(sa, Phase::Two, FailureReason::PeerNotify(name.clone()));
+        }
     }
 
     /// Quick Mode retransmissions and timeouts, child lifetimes.

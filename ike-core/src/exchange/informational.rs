@@ -54,8 +54,14 @@ pub(crate) enum Request {
     DeleteEsp(Vec<u32>),
     /// Delete the ISAKMP SA with these cookies.
     DeleteIsakmp(Cookie, Cookie),
-    /// An error notify.
-    Notify(NotifyType),
+    /// A notify, with the SPI it names when that is a 4-byte ESP/AH SPI
+    /// (RFC 2408 §3.14: the SPI of the SA the notify is about).
+    Notify {
+        /// The message type.
+        ty: NotifyType,
+        /// The SPI field, if it holds one ESP/AH SPI.
+        spi: Option<u32>,
+    },
     /// DPD R-U-THERE with its sequence number (RFC 3706 §5): answer it.
     AreYouThere(u32),
     /// DPD R-U-THERE-ACK: the peer is alive.
@@ -97,7 +103,12 @@ pub(crate) fn requests(msg: &Decrypted, _proof: HashVerified) -> Vec<Request> {
                 (NotifyType::R_U_THERE, Some(seq)) => out.push(Request::AreYouThere(seq)),
                 (NotifyType::R_U_THERE_ACK, Some(seq)) => out.push(Request::Alive(seq)),
                 (NotifyType::R_U_THERE_ACK, None) => {}
-                (ty, _) => out.push(Request::Notify(ty)),
+                (ty, _) => out.push(Request::Notify {
+                    ty,
+                    spi: <[u8; 4]>::try_from(n.spi.as_slice())
+                        .ok()
+                        .map(u32::from_be_bytes),
+                }),
             }
         }
     }
@@ -129,7 +140,6 @@ pub(crate) fn dpd(ack: bool, cky_i: Cookie, cky_r: Cookie, seq: u32) -> Payload 
         .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
 }
 
-/// An error notify (e.g. NO-PROPOSAL-CHOSEN) about an ESP negotiation.
 /// CONNECTED for our inbound ESP SPI: the pair is installed, the
 /// initiator may use it (RFC 2408 §4.6.1 with the commit bit of §3.1).
 pub(crate) fn connected(spi: u32) -> Payload {
@@ -143,8 +153,12 @@ pub(crate) fn connected(spi: u32) -> Payload {
     .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
 }
 
-pub(crate) fn notify(ty: NotifyType) -> Payload {
-    Notification::new(ty, ProtocolId::ESP, Vec::new(), Vec::new())
+/// An error notify (e.g. NO-PROPOSAL-CHOSEN) about the ESP negotiation
+/// that offered `spi`, so the peer can tell which of its Quick Modes failed
+/// (RFC 2408 §3.14.1: the SPI field names the SA concerned).
+pub(crate) fn notify(ty: NotifyType, spi: Option<u32>) -> Payload {
+    let spi = spi.map_or_else(Vec::new, |s| s.to_be_bytes().to_vec());
+    Notification::new(ty, ProtocolId::ESP, spi, Vec::new())
         .to_payload()
         .unwrap_or_else(|_| Payload::new(PayloadType::NOTIFICATION, Vec::new()))
 }

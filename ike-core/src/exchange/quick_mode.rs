@@ -285,6 +285,14 @@ pub(crate) fn initiate(
     Some((state, bytes, spi_in))
 }
 
+/// The SPI of the first proposal in a QM1, to name it in a refusal.
+pub(crate) fn offered_spi(msg: &Decrypted) -> Option<u32> {
+    let sa = msg.find(PayloadType::SA)?;
+    proposals::parse_phase2_offers(&sa.body)?
+        .first()
+        .map(|o| o.spi)
+}
+
 /// Verifies the HASH payload that must come first in `msg`.
 fn check_first_hash(msg: &Decrypted, expected: &crate::crypto::HashValue) -> Option<HashVerified> {
     let first = msg.payloads.first().filter(|p| p.ty == PayloadType::HASH)?;
@@ -479,6 +487,21 @@ pub(crate) fn respond(
 }
 
 impl QuickState {
+    /// The SPIs this exchange has put on the wire (ours, the peer's), so an
+    /// error notify naming one of them can be tied to it (RFC 2408 §3.14).
+    pub(crate) fn spis(&self) -> [Option<u32>; 2] {
+        match self {
+            Self::ExpectQm2(s) => [Some(s.spi_in), None],
+            Self::ExpectQm3(s) => [Some(s.child.inbound.spi), Some(s.child.outbound.spi)],
+            Self::Done => [None, None],
+        }
+    }
+
+    /// Whether the exchange still waits for a message.
+    pub(crate) fn in_progress(&self) -> bool {
+        !matches!(self, Self::Done)
+    }
+
     /// Handles the next message of this Quick Mode.
     pub(crate) fn handle(self, ctx: &mut QuickCtx<'_>, msg: &Decrypted) -> QuickStep {
         match self {
