@@ -491,3 +491,51 @@ fn a_refusal_ends_only_the_quick_mode_whose_spi_it_names() {
     assert!(failures(&p.b.events)[0].contains("no sainfo"));
     assert!(p.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn connected_releases_only_the_pair_whose_spi_it_names() {
+    let mut web = pix_child();
+    web.local = Some(subnet("10.1.0.0", 16));
+    web.remote = Some(subnet("10.2.0.0", 16));
+    let mut dns = web.clone();
+    dns.remote = Some(subnet("10.3.0.0", 16));
+    let flip = |c: &ike_core::config::ChildPolicy| {
+        let mut c = c.clone();
+        core::mem::swap(&mut c.local, &mut c.remote);
+        c
+    };
+    let mut b = peer(A, vec![pix_phase1()], vec![flip(&web), flip(&dns)]);
+    b.commit_bit = true;
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![web.clone(), dns.clone()]),
+        b,
+        63,
+    );
+    // B's first CONNECTED is lost; its second must not release both pairs.
+    let mut informationals = 0;
+    p.intercept = Some(Box::new(move |side, bytes: &mut Vec<u8>| {
+        if side == sim::Side::B
+            && exchange_and_flags(bytes).is_some_and(|(x, _)| x == INFORMATIONAL)
+        {
+            informationals += 1;
+            return informationals != 1;
+        }
+        true
+    }));
+    start(&mut p, web);
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, dns).unwrap();
+    p.drive_for(Duration::from_secs(5));
+    let b_up = children(&p.b.events);
+    assert_eq!(b_up.len(), 2, "B committed both pairs");
+    let a_up = children(&p.a.events);
+    assert_eq!(a_up.len(), 1, "one CONNECTED arrived, one pair released");
+    // The released pair is the one B confirmed last.
+    assert_mirrored(a_up[0], b_up[1]);
+    // The other waits for its own CONNECTED, then fails with a reason.
+    p.drive_for(Duration::from_secs(70));
+    assert_eq!(children(&p.a.events).len(), 1);
+    let reasons = failures(&p.a.events);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("commit bit") && reasons[0].contains("CONNECTED"));
+}

@@ -300,9 +300,20 @@ impl Endpoint {
         true
     }
 
-    /// Releases the pairs held for a committing responder's CONNECTED.
-    fn release_held(&mut self, now: Instant, sa: &mut IkeSa) {
-        for h in core::mem::take(&mut sa.held) {
+    /// Releases the pair a committing responder's CONNECTED names by its
+    /// SPI (RFC 2408 §4.6.1; ours sends its inbound SPI, either direction's
+    /// is accepted). Other held pairs keep waiting for their own. A
+    /// CONNECTED without an SPI releases the oldest held pair.
+    fn release_held(&mut self, now: Instant, sa: &mut IkeSa, spi: Option<u32>) {
+        let pos = match spi {
+            Some(s) => sa
+                .held
+                .iter()
+                .position(|h| h.child.inbound.spi == s || h.child.outbound.spi == s),
+            None => (!sa.held.is_empty()).then_some(0),
+        };
+        if let Some(pos) = pos {
+            let h = sa.held.remove(pos);
             self.child_up(now, sa, h.child, h.rekey_of, true);
         }
     }
@@ -514,9 +525,9 @@ impl Endpoint {
                 }
                 Request::Notify {
                     ty: NotifyType::CONNECTED,
-                    ..
+                    spi,
                 } => {
-                    self.release_held(now, sa);
+                    self.release_held(now, sa, spi);
                 }
                 Request::Notify { .. } => {}
                 Request::AreYouThere(seq) => {
