@@ -79,3 +79,66 @@ fn broken_config_names_file_and_line() {
         "{err}"
     );
 }
+
+/// The kernel data path example: refused with a plain message on a kernel
+/// without PF_KEY (these build machines), described where `af_key` exists.
+#[test]
+fn kernel_example_needs_pf_key() {
+    let out = check(&data("kernel.toml"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match pfkey::PfKeySocket::open() {
+        Err(pfkey::SocketError::NoPfKey) => {
+            assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+            assert!(
+                stderr.contains("this kernel has no PF_KEY (af_key module not loaded?"),
+                "{stderr}"
+            );
+        }
+        _ => {
+            assert!(out.status.success(), "{stderr}");
+            assert!(stdout.contains("data_path kernel (PF_KEY)"), "{stdout}");
+            assert!(
+                stdout.contains("child 192.168.1.0/24[any] <-> 192.168.2.0/24[any] Tunnel esp [aes-256/hmac_sha1, 3des/hmac_md5] pfs None 3600 s policy require\n"),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains(
+                    "Transport esp [aes-128/hmac_sha256] pfs None 3600 s policy unique reqid 100\n"
+                ),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+/// AES-GCM with the kernel data path is refused before anything runs,
+/// naming the transform and the two ways out.
+#[test]
+fn kernel_data_path_refuses_aes_gcm() {
+    let dir = std::env::temp_dir().join(format!("tanuki-kernel-gcm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = std::fs::read_to_string(data("kernel.toml")).expect("example");
+    let bad = dir.join("gcm.toml");
+    std::fs::write(
+        &bad,
+        text.replacen("[\"aes256-sha1\", ", "[\"aes256gcm16\", ", 1),
+    )
+    .expect("write");
+    let out = check(&bad);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .position(|l| l.contains("[\"aes256-sha1\", "))
+        .expect("esp line")
+        + 1;
+    assert!(
+        err.contains(&format!(
+            "gcm.toml:{line}: esp `aes256gcm16` (aes-gcm-16-256): AEAD transforms cannot be installed through PF_KEY on Linux"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("or install the SAs with `ip xfrm`"), "{err}");
+}

@@ -27,6 +27,24 @@
 //! esp = ["aes256-sha1"]
 //! lifetime = 3600
 //! ```
+//!
+//! The kernel data path (PF_KEY, `af_key`) instead of user-space ESP:
+//!
+//! ```toml
+//! data_path = "kernel"                # "user" (default: TUN + esp-core) or "kernel"
+//! generate_policy = "require"         # "off" (default), "on" (= require), "require", "unique"
+//!
+//! [[peer.child]]
+//! level = "unique"                    # this child's policies: "use", "require" or "unique"
+//! reqid = 7                           # 1..=16383: the SAs' reqid for a `unique` policy
+//! ```
+//!
+//! `generate_policy` installs SPD entries from the negotiated selectors, as
+//! racoon's does; `off` leaves the SPD to the administrator (setkey). `level`
+//! needs `generate_policy`. `reqid` is for `unique` policies only (generated,
+//! or loaded by setkey as `.../unique:N`); without it a generated `unique`
+//! policy gets a reqid of its own. AEAD transforms (AES-GCM) cannot be
+//! installed through PF_KEY on Linux and are refused with `data_path = "kernel"`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -67,7 +85,55 @@ pub struct DaemonPeer {
     pub on_demand: bool,
     /// The child policies to initiate, in order.
     pub children: Vec<ChildPolicy>,
+    /// Kernel SPD settings of each child, parallel to `children`.
+    pub child_spd: Vec<ChildSpd>,
 }
+
+/// Where ESP happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataPathKind {
+    /// In the daemon: a TUN device and esp-core (`tun`), or none at all.
+    #[default]
+    User,
+    /// In the Linux kernel, with SAs (and policies) installed through PF_KEY.
+    Kernel,
+}
+
+/// An SPD `ipsecrequest` level (setkey's `use`, `require`, `unique`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpdLevel {
+    /// Use an SA if there is one, send in clear otherwise.
+    Use,
+    /// Drop (and ACQUIRE) until an SA exists.
+    Require,
+    /// Like require, with SAs bound to the policy by reqid.
+    Unique,
+}
+
+impl SpdLevel {
+    /// setkey's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Use => "use",
+            Self::Require => "require",
+            Self::Unique => "unique",
+        }
+    }
+}
+
+/// The kernel SPD settings of one child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildSpd {
+    /// The level of its generated policies (`None`: no policies generated).
+    pub level: Option<SpdLevel>,
+    /// The reqid its SAs carry: nonzero only for `unique` policies, since
+    /// Linux matches an SA to a policy template by equal reqid.
+    pub reqid: u32,
+}
+
+/// The largest reqid a PF_KEY `unique` policy may name (Linux's
+/// `IPSEC_MANUAL_REQID_MAX`); larger ones are replaced by the kernel's own.
+pub const MAX_MANUAL_REQID: u32 = 0x3fff;
 
 /// The whole file, checked.
 #[derive(Debug, Clone)]
@@ -82,6 +148,8 @@ pub struct DaemonConfig {
     /// Source address for routes into the TUN device (an address inside
     /// our local traffic selectors).
     pub tun_source: Option<IpAddr>,
+    /// User-space ESP or the kernel's.
+    pub data_path: DataPathKind,
     /// The engine's configuration.
     pub endpoint: EndpointConfig,
     /// The peers, in file order.
@@ -104,6 +172,8 @@ struct FileRepr {
     phase2_timeout: Option<Spanned<u64>>,
     tun: Option<String>,
     tun_source: Option<Spanned<String>>,
+    data_path: Option<Spanned<String>>,
+    generate_policy: Option<Spanned<String>>,
     #[serde(default, rename = "peer")]
     peers: Vec<PeerRepr>,
 }
@@ -138,6 +208,8 @@ struct ChildRepr {
     pfs: Option<Spanned<String>>,
     lifetime: Option<Spanned<u32>>,
     mode: Option<Spanned<String>>,
+    level: Option<Spanned<String>>,
+    reqid: Option<Spanned<u32>>,
 }
 
 /// Default Phase 1 lifetime (racoon's and the PIX seed's 86400 s).
@@ -182,6 +254,58 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
     if repr.peers.is_empty() {
         return Err(err(None, "no [[peer]] table: nothing to talk to".into()));
     }
+    let data_path = match repr
+        .data_path
+        .as_ref()
+        .map(|d| (d.get_ref().as_str(), d.span()))
+    {
+        None | Some(("user", _)) => DataPathKind::User,
+        Some(("kernel", span)) => {
+            if repr.tun.is_some() {
+                return Err(at(
+                    span,
+                    "data_path = \"kernel\" uses the kernel's ESP: remove `tun` (the user-space data path)".into(),
+                ));
+            }
+            DataPathKind::Kernel
+        }
+        Some((other, span)) => {
+            return Err(at(
+                span,
+                format!("data_path `{other}`: expected \"user\" or \"kernel\""),
+            ));
+        }
+    };
+    let generated_level = match repr
+        .generate_policy
+        .as_ref()
+        .map(|g| (g.get_ref().as_str(), g.span()))
+    {
+        None | Some(("off", _)) => None,
+        Some((word, span)) => {
+            let level = match word {
+                "on" | "require" => SpdLevel::Require,
+                "unique" => SpdLevel::Unique,
+                other => {
+                    return Err(at(
+                        span,
+                        format!(
+                            "generate_policy `{other}`: expected \"off\", \"on\", \"require\" or \"unique\""
+                        ),
+                    ));
+                }
+            };
+            if data_path != DataPathKind::Kernel {
+                return Err(at(
+                    span,
+                    "generate_policy installs kernel policies: it needs data_path = \"kernel\""
+                        .into(),
+                ));
+            }
+            Some(level)
+        }
+    };
+    let mut next_reqid = 1u32;
     let mut psk = PskTable::new();
     let mut engine_peers = Vec::new();
     let mut peers = Vec::new();
@@ -220,8 +344,16 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             proposals.push(prop);
         }
         let mut children = Vec::new();
+        let mut child_spd = Vec::new();
         for c in &p.children {
-            children.push(child_policy(c).map_err(|(s, m)| at(s, m))?);
+            let policy = child_policy(c).map_err(|(s, m)| at(s, m))?;
+            if data_path == DataPathKind::Kernel {
+                kernel_transforms(&policy, c).map_err(|(s, m)| at(s, m))?;
+            }
+            child_spd.push(
+                spd_settings(c, generated_level, &mut next_reqid).map_err(|(s, m)| at(s, m))?,
+            );
+            children.push(policy);
         }
         let mut peer = PeerConfig::new(Some(address), proposals, children.clone());
         if let Some(m) = &p.mode {
@@ -290,6 +422,7 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             passive: p.passive,
             on_demand: p.on_demand,
             children,
+            child_spd,
         });
     }
     let mut endpoint = EndpointConfig::new(engine_peers, psk);
@@ -318,9 +451,86 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
         status_socket: repr.status_socket,
         tun: repr.tun,
         tun_source,
+        data_path,
         endpoint,
         peers,
     })
+}
+
+/// Linux's af_key has no AEAD algorithms: refuse them before negotiating.
+fn kernel_transforms(policy: &ChildPolicy, c: &ChildRepr) -> Result<(), (Range<usize>, String)> {
+    for (t, text) in policy.esp.iter().zip(c.esp.get_ref()) {
+        if t.cipher.is_aead() {
+            return Err((
+                text.span(),
+                format!(
+                    "esp `{}` ({t}): AEAD transforms cannot be installed through PF_KEY on \
+                     Linux, so not with data_path = \"kernel\"; use the user-space data path \
+                     (data_path = \"user\" with `tun`) or install the SAs with `ip xfrm`",
+                    text.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A child's `level` and `reqid` under the file's `generate_policy`.
+fn spd_settings(
+    c: &ChildRepr,
+    generated: Option<SpdLevel>,
+    next_reqid: &mut u32,
+) -> Result<ChildSpd, (Range<usize>, String)> {
+    let level = match &c.level {
+        None => generated,
+        Some(l) => {
+            let level = match l.get_ref().as_str() {
+                "use" => SpdLevel::Use,
+                "require" => SpdLevel::Require,
+                "unique" => SpdLevel::Unique,
+                other => {
+                    return Err((
+                        l.span(),
+                        format!("level `{other}`: expected \"use\", \"require\" or \"unique\""),
+                    ));
+                }
+            };
+            if generated.is_none() {
+                return Err((
+                    l.span(),
+                    "level applies to generated policies: set generate_policy (with data_path = \"kernel\")".into(),
+                ));
+            }
+            Some(level)
+        }
+    };
+    let reqid = match (&c.reqid, level) {
+        (Some(r), Some(SpdLevel::Unique) | None) => {
+            if !(1..=MAX_MANUAL_REQID).contains(r.get_ref()) {
+                return Err((
+                    r.span(),
+                    format!("reqid {}: expected 1..={MAX_MANUAL_REQID}", r.get_ref()),
+                ));
+            }
+            *r.get_ref()
+        }
+        (Some(r), Some(other)) => {
+            return Err((
+                r.span(),
+                format!(
+                    "reqid is for `unique` policies; with level {} the kernel matches SAs of reqid 0",
+                    other.name()
+                ),
+            ));
+        }
+        (None, Some(SpdLevel::Unique)) => {
+            let reqid = *next_reqid;
+            *next_reqid = next_reqid.saturating_add(1).min(MAX_MANUAL_REQID);
+            reqid
+        }
+        (None, _) => 0,
+    };
+    Ok(ChildSpd { level, reqid })
 }
 
 /// 1-based line number of byte `offset` in `text`.
@@ -677,6 +887,147 @@ esp = ["aes256-sha1"]
                 .starts_with("/nonexistent/tanuki.toml:0: cannot read"),
             "{e}"
         );
+    }
+
+    fn kernel(extra_top: &str, extra_child: &str) -> String {
+        PIX.replace(
+            "listen = \"192.0.2.1\"",
+            &format!("listen = \"192.0.2.1\"\ndata_path = \"kernel\"\n{extra_top}"),
+        )
+        .replace("esp = [", &format!("{extra_child}\nesp = ["))
+    }
+
+    #[test]
+    fn kernel_data_path_and_policy_levels() {
+        let user = check(PIX).expect("valid");
+        assert_eq!(user.data_path, DataPathKind::User);
+        assert_eq!(
+            user.peers[0].child_spd,
+            vec![ChildSpd {
+                level: None,
+                reqid: 0
+            }]
+        );
+        let spd = |top: &str, child: &str| {
+            let c = check(&kernel(top, child)).expect("valid");
+            assert_eq!(c.data_path, DataPathKind::Kernel);
+            c.peers[0].child_spd[0]
+        };
+        let none = ChildSpd {
+            level: None,
+            reqid: 0,
+        };
+        assert_eq!(spd("", ""), none);
+        assert_eq!(spd("generate_policy = \"off\"", ""), none);
+        // A setkey-loaded `unique:9` policy: the SAs carry reqid 9.
+        assert_eq!(
+            spd("", "reqid = 9"),
+            ChildSpd {
+                level: None,
+                reqid: 9
+            }
+        );
+        let require = ChildSpd {
+            level: Some(SpdLevel::Require),
+            reqid: 0,
+        };
+        assert_eq!(spd("generate_policy = \"on\"", ""), require);
+        assert_eq!(spd("generate_policy = \"require\"", ""), require);
+        assert_eq!(
+            spd("generate_policy = \"on\"", "level = \"use\""),
+            ChildSpd {
+                level: Some(SpdLevel::Use),
+                reqid: 0
+            }
+        );
+        assert_eq!(
+            spd("generate_policy = \"unique\"", ""),
+            ChildSpd {
+                level: Some(SpdLevel::Unique),
+                reqid: 1
+            }
+        );
+        assert_eq!(
+            spd(
+                "generate_policy = \"on\"",
+                "level = \"unique\"\nreqid = 300"
+            ),
+            ChildSpd {
+                level: Some(SpdLevel::Unique),
+                reqid: 300
+            }
+        );
+    }
+
+    #[test]
+    fn generated_unique_policies_get_distinct_reqids() {
+        let text = kernel("generate_policy = \"unique\"", "")
+            + "\n[[peer.child]]\nlocal = \"10.1.1.0/24\"\nremote = \"10.2.1.0/24\"\nesp = [\"3des-md5\"]\nreqid = 40\n"
+            + "\n[[peer.child]]\nlocal = \"10.1.2.0/24\"\nremote = \"10.2.2.0/24\"\nesp = [\"aes128-sha256\"]\n";
+        let c = check(&text).expect("valid");
+        let reqids: Vec<u32> = c.peers[0].child_spd.iter().map(|s| s.reqid).collect();
+        assert_eq!(reqids, vec![1, 40, 2]);
+    }
+
+    #[test]
+    fn kernel_config_errors_name_line_and_problem() {
+        let cases: &[(String, usize, &str)] = &[
+            (
+                kernel("", "").replace("[\"aes256-sha1\"]", "[\"aes128gcm16\"]"),
+                15,
+                "esp `aes128gcm16` (aes-gcm-16-128): AEAD transforms cannot be installed through PF_KEY on Linux",
+            ),
+            (
+                kernel("", "").replace("[\"aes256-sha1\"]", "[\"aes256-sha1\", \"aes256gcm16\"]"),
+                15,
+                "use the user-space data path (data_path = \"user\" with `tun`) or install the SAs with `ip xfrm`",
+            ),
+            (
+                kernel("", "").replace("\"kernel\"", "\"xfrm\""),
+                3,
+                "data_path `xfrm`: expected \"user\" or \"kernel\"",
+            ),
+            (kernel("tun = \"t0\"", ""), 3, "remove `tun`"),
+            (
+                kernel("generate_policy = \"always\"", ""),
+                4,
+                "generate_policy `always`",
+            ),
+            (
+                PIX.replace(
+                    "listen = \"192.0.2.1\"",
+                    "listen = \"192.0.2.1\"\ngenerate_policy = \"on\"",
+                ),
+                3,
+                "it needs data_path = \"kernel\"",
+            ),
+            (
+                kernel("", "level = \"use\""),
+                14,
+                "level applies to generated policies",
+            ),
+            (
+                kernel("generate_policy = \"on\"", "level = \"must\""),
+                14,
+                "level `must`",
+            ),
+            (
+                kernel("generate_policy = \"on\"", "reqid = 5"),
+                14,
+                "reqid is for `unique` policies; with level require",
+            ),
+            (
+                kernel("generate_policy = \"unique\"", "reqid = 16384"),
+                14,
+                "reqid 16384: expected 1..=16383",
+            ),
+            (kernel("", "reqid = 0"), 14, "reqid 0: expected 1..=16383"),
+        ];
+        for (text, line, what) in cases {
+            let e = check(text).expect_err(what);
+            assert_eq!(e.line, *line, "{what}: {e}\n{text}");
+            assert!(e.message.contains(what), "{what}: {e}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use ike_core::endpoint::{Endpoint, Event, Phase};
-use ipsec_examples::daemon::config::{self, DaemonConfig};
+use ipsec_examples::daemon::config::{self, DaemonConfig, DataPathKind};
 use ipsec_examples::daemon::esp::{DataPath, DataPathError, EspDestination, selector_contains};
 use rand_core::OsRng;
 use tracing::{debug, error, info, warn};
@@ -86,6 +86,10 @@ fn main() -> ExitCode {
     match Args::parse().command {
         Command::Check { config } => match config::load(&config) {
             Ok(c) => {
+                if let Err(e) = check_kernel(&c) {
+                    eprintln!("tanuki: {e}");
+                    return ExitCode::from(2);
+                }
                 print!("{}", describe(&c));
                 ExitCode::SUCCESS
             }
@@ -123,9 +127,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// With `data_path = "kernel"`: whether this kernel has PF_KEY at all.
+/// Without root the socket cannot be opened, which still proves `af_key`
+/// is there.
+fn check_kernel(c: &DaemonConfig) -> Result<(), String> {
+    if c.data_path != DataPathKind::Kernel {
+        return Ok(());
+    }
+    match pfkey::PfKeySocket::open() {
+        Ok(_) | Err(pfkey::SocketError::PermissionDenied(_)) => Ok(()),
+        Err(pfkey::SocketError::NoPfKey) => Err(NO_PF_KEY.into()),
+        Err(e) => Err(format!("data_path = \"kernel\": {e}")),
+    }
+}
+
+/// What `check` and `run` say on a kernel without `af_key`.
+const NO_PF_KEY: &str = "data_path = \"kernel\", but this kernel has no PF_KEY \
+    (af_key module not loaded? try `modprobe af_key`)";
+
 /// What `check` prints: one line per peer and per child.
 fn describe(c: &DaemonConfig) -> String {
     let mut out = format!("listen {}\n", c.listen);
+    if c.data_path == DataPathKind::Kernel {
+        out.push_str("data_path kernel (PF_KEY)\n");
+    }
     for (p, d) in c.endpoint.peers.iter().zip(&c.peers) {
         let props: Vec<String> = p
             .proposals
@@ -149,10 +174,17 @@ fn describe(c: &DaemonConfig) -> String {
             if d.passive { " passive" } else { "" },
             props.join(", ")
         ));
-        for ch in &p.children {
+        for (ch, spd) in p.children.iter().zip(&d.child_spd) {
             let esp: Vec<String> = ch.esp.iter().map(ToString::to_string).collect();
+            let mut policy = String::new();
+            if let Some(level) = spd.level {
+                policy.push_str(&format!(" policy {}", level.name()));
+            }
+            if spd.reqid != 0 {
+                policy.push_str(&format!(" reqid {}", spd.reqid));
+            }
             out.push_str(&format!(
-                "  child {} <-> {} {} esp [{}] pfs {:?} {} s\n",
+                "  child {} <-> {} {} esp [{}] pfs {:?} {} s{policy}\n",
                 ch.local.map_or("any".into(), |t| t.to_string()),
                 ch.remote.map_or("any".into(), |t| t.to_string()),
                 ch.mode.name(),
@@ -430,6 +462,12 @@ impl Signals {
 }
 
 fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
+    check_kernel(c)?;
+    if c.data_path == DataPathKind::Kernel {
+        return Err(
+            "data_path = \"kernel\": the PF_KEY data path is not wired into `run` yet".into(),
+        );
+    }
     let signals = Signals::register()?;
     let sockets = Sockets::bind(c)?;
     let status_listener = c
