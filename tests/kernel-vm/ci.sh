@@ -5,6 +5,8 @@
 #   2. examples/tests/kernel_vm.rs: a hand-built PF_KEY probe (no pfkey crate)
 #   3. pfkey/tests/live_kernel.rs with IPSEC_LIVE_KERNEL=1 (when it exists)
 #   4. the same kernel_vm.rs: kernel ESP <-> esp-core, both ways, 20 SA shapes
+#   5. guest/e2e-static.sh: seed 001's manual keys loaded with ipsec-setkey in
+#      two namespaces, pings through kernel ESP (tunnel and transport)
 # Skips (exit 0, "SKIPPED: ...") only when qemu is missing and
 # IPSEC_REQUIRE_KERNEL_VM is not 1. Extra arguments go to run.sh.
 set -euo pipefail
@@ -49,5 +51,23 @@ fi
 # the kernel's packets come back as recordings (see vectors/README.md).
 steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --arg esp_cross_
   --name esp-cross-check)
+
+# The end-to-end steps run our programs in two namespaces: ipsec-setkey
+# and tanuki, the shared shell functions and the scenario's files under
+# /kvm/e2e. The binaries come from the kernel_vm build above (cargo builds a
+# package's binaries for its integration tests); a separate `cargo build`
+# would use other features and rebuild them.
+bins="$(cargo test -q -p ipsec-examples --test kernel_vm --no-run --message-format=json)"
+for bin in ipsec-setkey tanuki; do
+  exe="$(grep -F "\"name\":\"$bin\"" <<<"$bins" | grep -F '"kind":["bin"]' |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+  [ -x "$exe" ] || { echo "kernel-vm: no executable for $bin" >&2; exit 1; }
+  steps+=(--file "$exe")
+done
+steps+=(--file "$here/guest/e2e-lib.sh:/kvm/e2e/lib.sh")
+for f in examples/tests/data/kernel-e2e/*; do
+  steps+=(--file "$f:/kvm/e2e/$(basename "$f")")
+done
+steps+=(--script "$here/guest/e2e-static.sh" --name e2e-static)
 
 exec bash "$here/run.sh" "${steps[@]}" "$@"
