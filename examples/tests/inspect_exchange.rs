@@ -8,6 +8,10 @@
 //!   compared with the value charon logged (SKEYID*, Ka, the Phase 1 IV,
 //!   HASH_I/HASH_R, Quick Mode HASH(1)–(3), Informational HASH(1), ESP
 //!   encryption and integrity keys, with and without PFS);
+//! - the RSA-signature recordings in `tests/data/strongswan-rsa/`
+//!   (`--cert-i` / `--cert-r`): both SIG payloads verify with the interop
+//!   PKI's certificates over the HASH_I / HASH_R charon logged; a damaged
+//!   signature, the wrong certificate and a missing one are named failures;
 //! - bad invocations.
 
 use std::path::{Path, PathBuf};
@@ -109,6 +113,18 @@ fn tampered_quick_mode_names_the_message() {
     assert!(!err.contains("HASH_I") && !err.contains("HASH_R"), "{err}");
 }
 
+/// The Phase 1 values charon logs and the tool must print.
+const PHASE1_LOGGED: [&str; 8] = [
+    "skeyid",
+    "skeyid_d",
+    "skeyid_a",
+    "skeyid_e",
+    "encryption_key",
+    "initial_iv",
+    "hash_i",
+    "hash_r",
+];
+
 fn strongswan_dir() -> PathBuf {
     manifest().join("../ike-core/tests/data/strongswan")
 }
@@ -158,16 +174,7 @@ fn every_strongswan_recording_matches_charons_values() {
             "{name}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for key in [
-            "skeyid",
-            "skeyid_d",
-            "skeyid_a",
-            "skeyid_e",
-            "encryption_key",
-            "initial_iv",
-            "hash_i",
-            "hash_r",
-        ] {
+        for key in PHASE1_LOGGED {
             assert_contains(&out, &name, key, &s(&p1[key]));
         }
         for qm in qms {
@@ -442,5 +449,169 @@ fn comments_after_the_hex_are_ignored() {
             &args.last().unwrap().to_string(),
             &annotated_args.last().unwrap().to_string()
         )
+    );
+}
+
+fn rsa_dir() -> PathBuf {
+    manifest().join("tests/data/strongswan-rsa")
+}
+
+fn pki(name: &str) -> String {
+    manifest()
+        .join("../tests/interop/pki")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `--gxy` from the recording, the certificates, then `file`.
+fn rsa_args(rec: &Value, cert_i: &str, cert_r: &str, file: &Path) -> Vec<String> {
+    vec![
+        "--gxy".into(),
+        rec["phase1"]["dh_shared_secret"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        "--cert-i".into(),
+        pki(cert_i),
+        "--cert-r".into(),
+        pki(cert_r),
+        file.display().to_string(),
+    ]
+}
+
+#[test]
+fn rsa_signature_recordings_verify_with_the_certificates() {
+    let mut checked = 0;
+    for name in [
+        "mm-rsa-aes256-sha1-modp1536",
+        "am-rsa-aes128-sha256-modp2048",
+    ] {
+        let rec = load(&rsa_dir().join(format!("{name}.json")));
+        assert_eq!(rec["config"]["auth"], "pubkey", "{name}");
+        let file = rsa_dir().join(rec["files"]["exchange"].as_str().unwrap());
+        let out = inspect(&rsa_args(&rec, "tanuki.pem", "charon.pem", &file));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // SKEYID = prf(Ni_b | Nr_b, g^xy) and the rest as charon logged them.
+        let p1 = &rec["phase1"];
+        for key in PHASE1_LOGGED {
+            assert_contains(&out, name, key, p1[key].as_str().unwrap());
+        }
+        let hash_i = p1["hash_i"].as_str().unwrap();
+        let hash_r = p1["hash_r"].as_str().unwrap();
+        assert!(
+            stdout.contains(&format!("HASH_I computed {hash_i}")),
+            "{name}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("HASH_R computed {hash_r}")),
+            "{name}: {stdout}"
+        );
+        assert!(stdout.contains(
+            "SIG_I verified over HASH_I with the key of C=XX, O=ipsec-rs Interop, CN=tanuki.interop.test"
+        ));
+        assert!(stdout.contains(
+            "SIG_R verified over HASH_R with the key of C=XX, O=ipsec-rs Interop, CN=charon.interop.test"
+        ));
+        assert!(stdout.contains("CERT: C=XX, O=ipsec-rs Interop, CN=charon.interop.test"));
+        for qm in rec["quick_modes"].as_array().unwrap() {
+            for sa in qm["sas"].as_array().unwrap() {
+                assert_contains(
+                    &out,
+                    name,
+                    "ESP key",
+                    sa["encryption_key"].as_str().unwrap(),
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
+
+/// Aggressive Mode message 2 is clear and ends with the responder's SIG
+/// payload: one flipped bit in it must fail SIG_R, by name.
+#[test]
+fn damaged_signature_is_a_named_failure() {
+    let rec = load(&rsa_dir().join("am-rsa-aes128-sha256-modp2048.json"));
+    let text =
+        std::fs::read_to_string(rsa_dir().join("am-rsa-aes128-sha256-modp2048.txt")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let am2 = lines
+        .iter()
+        .position(|l| l.starts_with("R "))
+        .expect("message 2");
+    let last = lines[am2].pop().unwrap();
+    let flipped = u8::from_str_radix(&last.to_string(), 16).unwrap() ^ 1;
+    lines[am2].push(char::from_digit(u32::from(flipped), 16).unwrap());
+    let dir = std::env::temp_dir().join(format!("inspect-rsa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("damaged.txt");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = inspect(&rsa_args(&rec, "tanuki.pem", "charon.pem", &file));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("message 2: SIG_R does not verify over HASH_R"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("charon.interop.test"), "{stderr}");
+    // The initiator's signature in message 3 is still good.
+    assert!(!stderr.contains("SIG_I"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SIG_I verified"));
+}
+
+/// The certificates swapped: neither signature verifies, and each CERT
+/// payload is reported as not the certificate given for its sender.
+#[test]
+fn wrong_certificates_are_named() {
+    let rec = load(&rsa_dir().join("mm-rsa-aes256-sha1-modp1536.json"));
+    let file = rsa_dir().join("mm-rsa-aes256-sha1-modp1536.txt");
+    let out = inspect(&rsa_args(&rec, "charon.pem", "pix.pem", &file));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for want in [
+        "message 5: the CERT payload carries C=XX, O=ipsec-rs Interop, CN=tanuki.interop.test, not the certificate given with --cert-i",
+        "message 5: SIG_I does not verify over HASH_I",
+        "message 6: the CERT payload carries C=XX, O=ipsec-rs Interop, CN=charon.interop.test, not the certificate given with --cert-r (CN=pix.example.com)",
+        "message 6: SIG_R does not verify over HASH_R",
+        "Phase 1: no verified HASH_I or SIG_I",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
+    }
+}
+
+#[test]
+fn missing_certificate_names_the_flag() {
+    let rec = load(&rsa_dir().join("mm-rsa-aes256-sha1-modp1536.json"));
+    let file = rsa_dir().join("mm-rsa-aes256-sha1-modp1536.txt");
+    let mut args = rsa_args(&rec, "tanuki.pem", "charon.pem", &file);
+    // Drop --cert-r and its value.
+    let at = args.iter().position(|a| a == "--cert-r").unwrap();
+    args.drain(at..at + 2);
+    let out = inspect(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("message 6: SIG_R (128 bytes) not checked: give the responder's certificate with --cert-r"),
+        "{stderr}"
+    );
+    // An unreadable certificate file is an error naming the flag and file.
+    let args = rsa_args(&rec, "tanuki.pem", "no-such.pem", &file);
+    let out = inspect(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr.contains("--cert-r")
+            && stderr.contains("no-such.pem")
+            && stderr.contains("cannot read"),
+        "{stderr}"
     );
 }

@@ -6,12 +6,19 @@
 //! prints the ESP keys of each Quick Mode. Exit 0 only if everything
 //! decrypts and verifies; otherwise each failure is named by message.
 //!
+//! With RSA-signature authentication (RFC 2409 §5.1, method 3) there is no
+//! HASH_I / HASH_R payload: each side signs its hash. `--cert-i` and
+//! `--cert-r` give the certificates whose public keys check the SIG
+//! payloads; a CERT payload that is not the given certificate is reported.
+//! This checks signatures, not trust: no chain, validity or ID matching.
+//!
 //! Input: one message per line, `I <hex>` or `R <hex>` (sent by the Phase 1
 //! initiator or responder), in the order sent; `#` starts a comment line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ike_core::auth::{PeerCertificate, PeerKey, certificates_from_payload, load_certificates};
 use ike_core::crypto::key_schedule::Phase1Inputs;
 use ike_core::crypto::phase1_hash::Phase1HashInputs;
 use ike_core::crypto::quick_mode::{self, KeymatInputs};
@@ -20,8 +27,9 @@ use ike_core::crypto::{
     Phase1Cipher, Prf, informational,
 };
 use ike_core::wire::{
-    AuthAlgorithm, AuthMethod, ExchangeType, Message, ParsedChain, Payload, PayloadType,
-    Phase1Attributes, ProtocolId, SecurityAssociation, Transform, parse_plaintext,
+    AuthAlgorithm, AuthMethod, Certificate, ExchangeType, Message, ParsedChain, Payload,
+    PayloadBody, PayloadType, Phase1Attributes, ProtocolId, SecurityAssociation, Transform,
+    parse_plaintext,
 };
 use ipsec_examples::input::{parse_hex, read_source, to_hex};
 
@@ -59,6 +67,13 @@ pub(crate) struct Args {
     /// Modes that use PFS.
     #[arg(long)]
     pfs_gxy: Vec<String>,
+    /// The Phase 1 initiator's certificate (PEM or DER): its key checks the
+    /// initiator's SIG payload (RSA-signature authentication).
+    #[arg(long, value_name = "FILE")]
+    cert_i: Option<PathBuf>,
+    /// The Phase 1 responder's certificate (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    cert_r: Option<PathBuf>,
     /// The recorded exchange.
     file: PathBuf,
 }
@@ -84,6 +99,25 @@ impl Side {
             Self::Responder => Self::Initiator,
         }
     }
+
+    /// The `--cert-…` flag naming this side's certificate.
+    fn cert_flag(self) -> &'static str {
+        match self {
+            Self::Initiator => "--cert-i",
+            Self::Responder => "--cert-r",
+        }
+    }
+}
+
+/// Reads the first certificate in `path` (the signer's own; a chain may follow).
+fn read_certificate(flag: &str, path: &std::path::Path) -> Result<PeerCertificate, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{flag} {}: cannot read: {e}", path.display()))?;
+    load_certificates(&bytes)
+        .map_err(|e| format!("{flag} {}: {e}", path.display()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{flag} {}: no certificate", path.display()))
 }
 
 /// One line of the recording.
@@ -174,6 +208,8 @@ struct QuickMode {
 struct Replay<'a> {
     args: &'a Args,
     psk: Option<Vec<u8>>,
+    cert_i: Option<PeerCertificate>,
+    cert_r: Option<PeerCertificate>,
     phase1: Phase1,
     keys: Option<Keys>,
     /// Why the keys cannot be computed, once that is certain.
@@ -324,6 +360,8 @@ impl<'a> Replay<'a> {
     fn phase1_message(&mut self, n: usize, side: Side, chain: &ParsedChain<'_>) {
         let p1 = &mut self.phase1;
         let mut hash = None;
+        let mut signature = None;
+        let mut certificates = Vec::new();
         let mut sa_error = None;
         for p in &chain.payloads {
             match p.ty {
@@ -358,11 +396,19 @@ impl<'a> Replay<'a> {
                     slot.get_or_insert_with(|| p.body.clone());
                 }
                 PayloadType::HASH => hash = Some(p.body.clone()),
+                PayloadType::SIGNATURE => signature = Some(p.body.clone()),
+                PayloadType::CERTIFICATE => certificates.push(p.body.clone()),
                 _ => {}
             }
         }
         if let Some(e) = sa_error {
             self.fail(format!("message {n}: {e}"));
+        }
+        for body in &certificates {
+            self.certificate_payload(n, side, body);
+        }
+        if let Some(sig) = signature {
+            return self.signature(n, side, &sig);
         }
         let Some(received) = hash else { return };
         self.derive_keys();
@@ -375,6 +421,82 @@ impl<'a> Replay<'a> {
             match side {
                 Side::Initiator => self.phase1.hash_i_ok = true,
                 Side::Responder => self.phase1.hash_r_ok = true,
+            }
+        }
+    }
+
+    /// A CERT payload: shown, and compared with the certificate given for
+    /// its sender, which must be the one the sender signs with.
+    fn certificate_payload(&mut self, n: usize, side: Side, body: &[u8]) {
+        let certs = match Certificate::parse_body(body)
+            .map_err(|e| e.kind.to_string())
+            .and_then(|c| certificates_from_payload(c.encoding, &c.data).map_err(|e| e.to_string()))
+        {
+            Ok(c) => c,
+            Err(e) => return self.fail(format!("message {n}: CERT payload: {e}")),
+        };
+        let Some(first) = certs.first() else { return };
+        println!("  CERT: {} (issuer {})", first.subject(), first.issuer());
+        let given = match side {
+            Side::Initiator => self.cert_i.as_ref(),
+            Side::Responder => self.cert_r.as_ref(),
+        };
+        if let Some(given) = given.filter(|g| *g != first) {
+            let what = format!(
+                "message {n}: the CERT payload carries {}, not the certificate given with {} ({})",
+                first.subject(),
+                side.cert_flag(),
+                given.subject()
+            );
+            self.fail(what);
+        }
+    }
+
+    /// A SIG payload (RFC 2409 §5.1): the sender's signature over its
+    /// HASH_I / HASH_R, checked with the key of its `--cert-…` certificate.
+    fn signature(&mut self, n: usize, side: Side, sig: &[u8]) {
+        self.derive_keys();
+        let (name, computed) = match self.phase1_hash(side) {
+            Ok(v) => v,
+            Err(e) => return self.fail(format!("message {n}: cannot check the signature: {e}")),
+        };
+        let sig_name = match side {
+            Side::Initiator => "SIG_I",
+            Side::Responder => "SIG_R",
+        };
+        println!("  {name} computed {}", to_hex(computed.as_bytes()));
+        let cert = match side {
+            Side::Initiator => self.cert_i.as_ref(),
+            Side::Responder => self.cert_r.as_ref(),
+        };
+        let Some(cert) = cert else {
+            return self.fail(format!(
+                "message {n}: {sig_name} ({} bytes) not checked: give the {} certificate with {}",
+                sig.len(),
+                match side {
+                    Side::Initiator => "initiator's",
+                    Side::Responder => "responder's",
+                },
+                side.cert_flag()
+            ));
+        };
+        match ike_core::auth::verify_signature(PeerKey::Certificate(cert), computed.as_bytes(), sig)
+        {
+            Ok(_) => {
+                println!(
+                    "  {sig_name} verified over {name} with the key of {}",
+                    cert.subject()
+                );
+                match side {
+                    Side::Initiator => self.phase1.hash_i_ok = true,
+                    Side::Responder => self.phase1.hash_r_ok = true,
+                }
+            }
+            Err(e) => {
+                println!("  {sig_name} received {}", to_hex(sig));
+                self.fail(format!(
+                    "message {n}: {sig_name} does not verify over {name}: {e}"
+                ));
             }
         }
     }
@@ -449,16 +571,20 @@ impl<'a> Replay<'a> {
         cky_r: &[u8; 8],
     ) -> Result<Keys, String> {
         let suite = Phase1Suite::from_attributes(chosen)?;
-        let psk = match chosen.auth_method {
+        let auth = match chosen.auth_method {
             Some(AuthMethod::PRE_SHARED_KEY)
             | Some(AuthMethod::XAUTH_INIT_PRE_SHARED)
-            | Some(AuthMethod::XAUTH_RESP_PRE_SHARED) => self
-                .psk
-                .as_deref()
-                .ok_or("pre-shared key authentication: give --psk or --psk-hex")?,
+            | Some(AuthMethod::XAUTH_RESP_PRE_SHARED) => Phase1Auth::PreSharedKey(
+                self.psk
+                    .as_deref()
+                    .ok_or("pre-shared key authentication: give --psk or --psk-hex")?,
+            ),
+            // SKEYID = prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5); no secret but g^xy.
+            Some(AuthMethod::RSA_SIGNATURE) => Phase1Auth::Signature,
             Some(other) => {
                 return Err(format!(
-                    "authentication method {other} is not supported (pre-shared keys only)"
+                    "authentication method {other} is not supported \
+                     (pre-shared keys and RSA signatures only)"
                 ));
             }
             None => return Err("the chosen transform has no authentication method".into()),
@@ -466,7 +592,7 @@ impl<'a> Replay<'a> {
         let gxy = self.phase1_gxy(suite.group, ke_i, ke_r)?;
         let inputs = Phase1Inputs {
             prf: Prf::hmac(suite.hash),
-            auth: Phase1Auth::PreSharedKey(psk),
+            auth,
             gxy: &gxy,
             ni,
             nr,
@@ -718,10 +844,10 @@ impl<'a> Replay<'a> {
             self.fail("Phase 1 did not get far enough to compute keys".into());
         } else if self.keys.is_some() {
             if !self.phase1.hash_i_ok {
-                self.fail("Phase 1: no verified HASH_I".into());
+                self.fail("Phase 1: no verified HASH_I or SIG_I".into());
             }
             if !self.phase1.hash_r_ok {
-                self.fail("Phase 1: no verified HASH_R".into());
+                self.fail("Phase 1: no verified HASH_R or SIG_R".into());
             }
         }
         if self.pfs_used < self.args.pfs_gxy.len() {
@@ -844,9 +970,21 @@ fn key_lengths(protocol: ProtocolId, t: &Transform) -> Option<(usize, usize)> {
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let messages = read_recording(&args)?;
     let psk = psk_bytes(args.psk.as_deref(), args.psk_hex.as_deref())?;
+    let cert_i = args
+        .cert_i
+        .as_deref()
+        .map(|p| read_certificate("--cert-i", p))
+        .transpose()?;
+    let cert_r = args
+        .cert_r
+        .as_deref()
+        .map(|p| read_certificate("--cert-r", p))
+        .transpose()?;
     let mut replay = Replay {
         args: &args,
         psk,
+        cert_i,
+        cert_r,
         phase1: Phase1::default(),
         keys: None,
         keys_error: None,
