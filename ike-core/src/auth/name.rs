@@ -68,7 +68,7 @@ pub(super) fn name_components(name: &Name) -> Vec<(String, String)> {
 
 /// `C=XX, O=Org, CN=host`: certificate order, as OpenSSL's oneline form and
 /// racoon's configuration write it.
-pub(super) fn display_name(name: &Name) -> String {
+pub(crate) fn display_name(name: &Name) -> String {
     let parts: Vec<String> = name_components(name)
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))

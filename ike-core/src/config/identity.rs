@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The identity a peer claims in its Phase 1 ID payload (IDii / IDir).
 ///
-/// Only the identity types IKEv1 peers use with pre-shared keys are modelled;
-/// certificates (ASN.1 DN) come with certificate authentication.
+/// The identity types IKEv1 peers authenticate with: addresses, names,
+/// key IDs (pre-shared keys) and ASN.1 DNs (certificates).
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Identity {
@@ -20,6 +20,10 @@ pub enum Identity {
     UserFqdn(String),
     /// `ID_KEY_ID`: opaque bytes (Cisco peers use it for group names).
     KeyId(Vec<u8>),
+    /// `ID_DER_ASN1_DN`: a DER-encoded distinguished name, usually the
+    /// subject of the certificate the peer signs with (racoon's `asn1dn`;
+    /// see [`super::RsaAuthConfig::certificate_subject_identity`]).
+    DerAsn1Dn(Vec<u8>),
 }
 
 impl Identity {
@@ -47,6 +51,7 @@ impl Identity {
             Self::Fqdn(_) => 2,
             Self::UserFqdn(_) => 3,
             Self::Ipv6(_) => 5,
+            Self::DerAsn1Dn(_) => 9,
             Self::KeyId(_) => 11,
         }
     }
@@ -58,7 +63,7 @@ impl Identity {
             Self::Ipv4(a) => a.octets().to_vec(),
             Self::Ipv6(a) => a.octets().to_vec(),
             Self::Fqdn(s) | Self::UserFqdn(s) => s.as_bytes().to_vec(),
-            Self::KeyId(k) => k.clone(),
+            Self::KeyId(k) | Self::DerAsn1Dn(k) => k.clone(),
         }
     }
 
@@ -80,6 +85,7 @@ impl Identity {
             3 => core::str::from_utf8(data)
                 .ok()
                 .map(|s| Self::UserFqdn(s.to_owned())),
+            9 => Some(Self::DerAsn1Dn(data.to_vec())),
             11 => Some(Self::KeyId(data.to_vec())),
             _ => None,
         }
@@ -94,6 +100,7 @@ impl Identity {
             Self::Fqdn(s) => W::Fqdn(s.as_bytes().to_vec()),
             Self::UserFqdn(s) => W::UserFqdn(s.as_bytes().to_vec()),
             Self::KeyId(k) => W::KeyId(k.clone()),
+            Self::DerAsn1Dn(d) => W::DerAsn1Dn(d.clone()),
         }
     }
 
@@ -108,6 +115,7 @@ impl Identity {
             W::Fqdn(b) => text(b).map(Self::Fqdn),
             W::UserFqdn(b) => text(b).map(Self::UserFqdn),
             W::KeyId(k) => Some(Self::KeyId(k.clone())),
+            W::DerAsn1Dn(d) => Some(Self::DerAsn1Dn(d.clone())),
             _ => None,
         }
     }
@@ -138,6 +146,13 @@ impl fmt::Display for Identity {
                     write!(f, "{b:02x}")?;
                 }
                 Ok(())
+            }
+            Self::DerAsn1Dn(d) => {
+                use der::Decode;
+                match x509_cert::name::Name::from_der(d) {
+                    Ok(name) => write!(f, "asn1dn:{}", crate::auth::display_name(&name)),
+                    Err(_) => write!(f, "asn1dn:(undecodable, {} bytes)", d.len()),
+                }
             }
         }
     }
@@ -181,6 +196,11 @@ mod tests {
             Identity::Fqdn("gw.example.com".into()),
             Identity::UserFqdn("alice@example.com".into()),
             Identity::KeyId(vec![0, 1, 0xfe]),
+            // SEQUENCE { SET { SEQUENCE { OID 2.5.4.3 (CN), UTF8String "gw" } } }
+            Identity::DerAsn1Dn(vec![
+                0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x02, b'g',
+                b'w',
+            ]),
         ];
         for id in ids {
             assert_eq!(
@@ -198,6 +218,19 @@ mod tests {
                 Some(id.clone())
             );
         }
+    }
+
+    #[test]
+    fn asn1dn_displays_its_name() {
+        let dn = Identity::DerAsn1Dn(vec![
+            0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x02, b'g',
+            b'w',
+        ]);
+        assert_eq!(dn.to_string(), "asn1dn:CN=gw");
+        assert_eq!(
+            Identity::DerAsn1Dn(vec![1, 2]).to_string(),
+            "asn1dn:(undecodable, 2 bytes)"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Endpoint configuration: peers (racoon's `remote` blocks), the PSK table,
 //! Phase 1 proposals, child policies (racoon's `sainfo`), timers and limits.
 
+mod auth;
 mod identity;
 mod lifetime;
 mod proposal;
@@ -10,6 +11,7 @@ mod selector;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use auth::{PeerAuth, RsaAuthConfig};
 pub use identity::Identity;
 pub use lifetime::{BYTES_PER_KILOBYTE, DEFAULT_LIFETIME_SECS, Lifetime};
 pub use proposal::{
@@ -78,11 +80,15 @@ pub struct PeerConfig {
     /// the initiator does not send ESP before we can receive it. As
     /// initiator the commit bit is always honoured.
     pub commit_bit: bool,
+    /// How both sides authenticate in Phase 1: pre-shared keys (the
+    /// default) or RSA signatures. Must agree with the proposals'
+    /// [`AuthMethod`].
+    pub auth: PeerAuth,
 }
 
 impl PeerConfig {
     /// A peer with the given proposals and child policies, Main Mode,
-    /// `proposal_check strict`, INITIAL-CONTACT on.
+    /// `proposal_check strict`, INITIAL-CONTACT on, pre-shared keys.
     pub fn new(
         address: Option<IpAddr>,
         proposals: Vec<Phase1Proposal>,
@@ -100,6 +106,7 @@ impl PeerConfig {
             nat_traversal: NatTraversal::Off,
             children,
             commit_bit: false,
+            auth: PeerAuth::PreSharedKey,
         }
     }
 }

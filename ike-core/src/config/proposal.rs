@@ -11,6 +11,9 @@ use crate::crypto::{DhGroup, HashAlgorithm, Phase1Cipher};
 pub enum AuthMethod {
     /// Pre-shared key (value 1).
     PreSharedKey,
+    /// RSA signatures (value 3, RFC 2409 §5.1): certificates or raw keys,
+    /// configured in [`super::PeerAuth::RsaSignature`].
+    RsaSignature,
 }
 
 impl AuthMethod {
@@ -18,12 +21,17 @@ impl AuthMethod {
     pub fn ike_id(self) -> u16 {
         match self {
             Self::PreSharedKey => 1,
+            Self::RsaSignature => 3,
         }
     }
 
     /// The method for an attribute value, if supported.
     pub fn from_ike_id(id: u16) -> Option<Self> {
-        (id == 1).then_some(Self::PreSharedKey)
+        match id {
+            1 => Some(Self::PreSharedKey),
+            3 => Some(Self::RsaSignature),
+            _ => None,
+        }
     }
 }
 

@@ -52,6 +52,10 @@ pub(crate) struct Phase1Ctx<'a> {
     pub(crate) nat: Option<NatVariant>,
     /// Out: what the peer's NAT-D payloads showed.
     pub(crate) nat_result: Option<NatDetection>,
+    /// Wall-clock time now, for certificate validity; `None` until the
+    /// caller set it.
+    #[allow(dead_code, reason = "read by the signature path")]
+    pub(crate) wall_clock: Option<crate::auth::UnixTime>,
 }
 
 impl Phase1Ctx<'_> {
@@ -247,6 +251,11 @@ pub(crate) fn session(
     gxi: &[u8],
     gxr: &[u8],
 ) -> Result<Phase1Session, FailureReason> {
+    if proposal.auth != crate::config::AuthMethod::PreSharedKey {
+        return Err(FailureReason::Protocol(
+            "RSA-signature authentication is configured but not yet wired into the engine".into(),
+        ));
+    }
     let psk = ctx.psk()?;
     let gxy = dh
         .compute_shared(peer_ke)
