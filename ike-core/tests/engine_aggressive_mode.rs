@@ -151,7 +151,13 @@ fn aggressive_mode_wrong_psk_never_establishes() {
         p.a.ep.stats().bad_hash > 0,
         "HASH_R failed at the initiator"
     );
-    assert!(!failures(&p.a.events).is_empty());
+    let f = failures(&p.a.events);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].starts_with("pre-shared key probably mismatched: AM2's HASH_R did not verify")
+            && f[0].ends_with("the PSK for 198.51.100.2 likely differs"),
+        "{f:?}"
+    );
 }
 
 #[test]

@@ -134,13 +134,104 @@ fn wrong_psk_fails_with_authentication_reason() {
         Some(FailureReason::AuthenticationFailed("MM5 (HASH_I)"))
     );
     assert!(p.b.ep.stats().bad_hash > 0);
-    assert!(p.a.events.iter().any(|e| matches!(
-        e,
-        Event::NegotiationFailed {
-            phase: Phase::One,
-            ..
+    // B cannot decrypt MM5 and stays silent; A, which got MM2 and MM4,
+    // says what that means instead of "timeout".
+    let failed_a: Vec<String> =
+        p.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::NegotiationFailed {
+                    phase: Phase::One,
+                    reason,
+                    ..
+                } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect();
+    // All resends went out (at 2, 6, 14, 30 and 46 s) before the 60 s
+    // Phase 1 timeout ended it.
+    let retries = p.a.ep.config().retransmit.max_retries;
+    assert_eq!(
+        failed_a,
+        [format!(
+            "pre-shared key probably mismatched: no answer to MM5 after {retries} retransmits, \
+             peer answered MM1-MM4: the PSK for 198.51.100.2 likely differs"
+        )]
+    );
+}
+
+#[test]
+fn wrong_psk_with_an_unreadable_notify_from_the_responder() {
+    // A responder whose key differs may answer MM5 with a notify encrypted
+    // under its keys (strongSwan does). Stand one in: B's own MM6, which
+    // A cannot verify either, relabelled as an Informational.
+    let mut p = pair(
+        b"right",
+        b"right",
+        vec![pix_phase1()],
+        vec![pix_phase1()],
+        4,
+    );
+    p.intercept = Some(Box::new(|side, bytes: &mut Vec<u8>| {
+        // MM6 is B's third Main Mode message and the first encrypted one.
+        if side == sim::Side::B && bytes.get(18) == Some(&2) && bytes.get(19) == Some(&1) {
+            bytes[18] = 5;
         }
-    )));
+        true
+    }));
+    start(&mut p);
+    p.drive_for(Duration::from_secs(300));
+    assert!(phase1_up(&p.a.events).is_none());
+    assert!(p.a.ep.stats().unauthenticated_notifies > 0);
+    let reasons: Vec<String> =
+        p.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::NegotiationFailed { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(
+        reasons,
+        [
+            "pre-shared key probably mismatched: peer answered MM1-MM4, then sent an \
+          unauthenticated encrypted notify that did not decrypt instead of MM6: \
+          the PSK for 198.51.100.2 likely differs"
+        ]
+    );
+}
+
+#[test]
+fn tampered_mm6_is_reported_as_a_hash_r_failure() {
+    let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], 5);
+    p.intercept = Some(Box::new(|side, bytes: &mut Vec<u8>| {
+        if side == sim::Side::B
+            && bytes.get(18) == Some(&2)
+            && bytes.get(19) == Some(&1)
+            && let Some(last) = bytes.last_mut()
+        {
+            *last ^= 0x80;
+        }
+        true
+    }));
+    start(&mut p);
+    p.drive_for(Duration::from_secs(300));
+    assert!(phase1_up(&p.a.events).is_none());
+    let reasons: Vec<String> =
+        p.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::NegotiationFailed { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with(
+            "pre-shared key probably mismatched: MM6 did not decrypt or its HASH_R did not verify"
+        ) && reasons[0].ends_with("the PSK for 198.51.100.2 likely differs"),
+        "{reasons:?}"
+    );
 }
 
 #[test]

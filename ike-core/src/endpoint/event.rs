@@ -128,6 +128,10 @@ pub enum FailureReason {
     /// The peer's HASH did not verify: almost always a different PSK.
     #[error("{0} did not verify: the pre-shared keys probably differ")]
     AuthenticationFailed(&'static str),
+    /// As initiator with pre-shared keys, the peer answered the key
+    /// exchange but never authenticated; the text gives the evidence.
+    #[error("pre-shared key probably mismatched: {0}")]
+    PresharedKeyMismatch(String),
     /// The peer's identity is not the one configured.
     #[error("peer identified as {got}, policy requires {expected}")]
     WrongIdentity {

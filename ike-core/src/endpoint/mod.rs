@@ -118,9 +118,6 @@ pub struct Endpoint {
     /// Digests of first messages we refused, so their retransmissions are
     /// dropped quietly instead of failing again (bounded).
     refused: VecDeque<[u8; 20]>,
-    /// An `Instant` and the wall-clock time it corresponds to, for
-    /// certificate validity (see [`Endpoint::set_wall_clock`]).
-    wall_clock: Option<(Instant, crate::auth::UnixTime)>,
 }
 
 /// The four zero bytes before IKE on port 4500 (RFC 3948 §2.2).
@@ -183,22 +180,6 @@ impl Dropped {
     }
 }
 
-/// The wall-clock time at `now`, given the pair recorded by
-/// [`Endpoint::set_wall_clock`] (`None` if it never was).
-fn wall_clock_at(
-    clock: Option<(Instant, crate::auth::UnixTime)>,
-    now: Instant,
-) -> Option<crate::auth::UnixTime> {
-    let (base, unix) = clock?;
-    let at = core::time::Duration::from_secs(unix.as_secs());
-    let at = if now >= base {
-        at.saturating_add(now.saturating_duration_since(base))
-    } else {
-        at.saturating_sub(base.saturating_duration_since(now))
-    };
-    Some(crate::auth::UnixTime::since_unix_epoch(at))
-}
-
 /// How many refused first messages are remembered.
 const REFUSED_MEMORY: usize = 32;
 
@@ -224,18 +205,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             refused: VecDeque::new(),
-            wall_clock: None,
         }
-    }
-
-    /// Tells the endpoint that `now` is `unix` in wall-clock time. The
-    /// engine reads no clock; it derives the wall-clock time of later
-    /// instants from this pair, to check certificate validity (RSA-signature
-    /// peers with `verify_cert`). Call it before the first such Phase 1 and
-    /// again whenever the system clock is corrected. Until it is called,
-    /// certificate peers fail with "wall-clock time not set".
-    pub fn set_wall_clock(&mut self, now: Instant, unix: crate::auth::UnixTime) {
-        self.wall_clock = Some((now, unix));
     }
 
     /// What was dropped or refused so far.
@@ -295,7 +265,6 @@ impl Endpoint {
             peer_claim: None,
             nat: None,
             nat_result: None,
-            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let started = match peer.exchange_mode {
             ExchangeMode::Main => main_mode::initiate(&mut ctx),
@@ -489,7 +458,6 @@ impl Endpoint {
             peer_claim: None,
             nat: sa.nat,
             nat_result: None,
-            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
         let step = state.handle(&mut ctx, msg);
@@ -599,7 +567,6 @@ impl Endpoint {
             peer_claim: None,
             nat,
             nat_result: None,
-            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let mode = if msg.header.exchange_type == ExchangeType::AGGRESSIVE {
             ExchangeMode::Aggressive
@@ -696,22 +663,27 @@ impl Endpoint {
     /// unprotected notifies untrusted).
     fn note_unauthenticated(&mut self, h: &Header, msg: &Message) {
         self.dropped(Dropped::Unauthenticated);
-        let Some(n) = msg
-            .find(PayloadType::NOTIFICATION)
-            .and_then(|p| Notification::parse_body(&p.body).ok())
-        else {
-            return;
+        // An encrypted one is what a peer whose PSK differs sends after MM5
+        // (strongSwan does): its keys are not ours, so we cannot read it.
+        let hint = if msg.is_encrypted() {
+            "encrypted notify that did not decrypt".to_owned()
+        } else {
+            let Some(n) = msg
+                .find(PayloadType::NOTIFICATION)
+                .and_then(|p| Notification::parse_body(&p.body).ok())
+            else {
+                return;
+            };
+            n.notify_type
+                .name()
+                .map_or_else(|| n.notify_type.0.to_string(), str::to_owned)
         };
         if let Some(sa) = self
             .sas
             .values_mut()
             .find(|s| s.cky_i == h.initiator_cookie && s.state.established().is_none())
         {
-            sa.peer_hint = Some(
-                n.notify_type
-                    .name()
-                    .map_or_else(|| n.notify_type.0.to_string(), str::to_owned),
-            );
+            sa.peer_hint = Some(hint);
         }
     }
 
@@ -879,6 +851,9 @@ impl Endpoint {
     /// A stalled negotiation whose encrypted messages never verified almost
     /// always means different pre-shared keys: say so instead of "timeout".
     fn stall_reason(&self, sa: &IkeSa, fallback: FailureReason) -> FailureReason {
+        if let Some(reason) = self.psk_mismatch_reason(sa, &fallback) {
+            return reason;
+        }
         if sa.bad_hashes > 0 {
             let what = match (sa.mode, sa.role) {
                 (ExchangeMode::Main, Role::Responder) => "MM5 (HASH_I)",
@@ -892,6 +867,48 @@ impl Endpoint {
         } else {
             fallback
         }
+    }
+
+    /// An initiator using pre-shared keys whose peer answered the key
+    /// exchange (MM1-MM4, or AM1 with AM2) but never authenticated: the
+    /// peer computed other keys from its PSK, so it cannot decrypt MM5 (and
+    /// stays silent or sends a notify we cannot read), or its HASH_R does
+    /// not verify here. Names the evidence and the peer.
+    fn psk_mismatch_reason(&self, sa: &IkeSa, fallback: &FailureReason) -> Option<FailureReason> {
+        let peer = self.config.peers.get(sa.peer_index)?;
+        let psk = peer
+            .proposals
+            .iter()
+            .all(|p| p.auth == crate::config::AuthMethod::PreSharedKey);
+        if sa.role != Role::Initiator || !psk {
+            return None;
+        }
+        let evidence = match (&sa.state, sa.bad_hashes) {
+            (Phase1State::ExpectMm6(_), 0) => match (&sa.peer_hint, fallback) {
+                (Some(hint), _) => format!(
+                    "peer answered MM1-MM4, then sent an unauthenticated {hint} instead of MM6"
+                ),
+                (None, FailureReason::Timeout(_) | FailureReason::NegotiationTimeout(_)) => {
+                    let resent = sa
+                        .last_sent
+                        .as_ref()
+                        .map_or(0, |r| r.sent.saturating_sub(1));
+                    format!("no answer to MM5 after {resent} retransmits, peer answered MM1-MM4")
+                }
+                (None, _) => return None,
+            },
+            (Phase1State::ExpectMm6(_), n) => {
+                format!("MM6 did not decrypt or its HASH_R did not verify ({n} received)")
+            }
+            (Phase1State::ExpectAm2(_), n) if n > 0 => {
+                format!("AM2's HASH_R did not verify ({n} received)")
+            }
+            _ => return None,
+        };
+        let ip = canonical(sa.remote.ip());
+        Some(FailureReason::PresharedKeyMismatch(format!(
+            "{evidence}: the PSK for {ip} likely differs"
+        )))
     }
 
     /// The earliest time [`Endpoint::handle_timeout`] has work to do.
