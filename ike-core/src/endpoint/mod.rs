@@ -118,6 +118,9 @@ pub struct Endpoint {
     /// Digests of first messages we refused, so their retransmissions are
     /// dropped quietly instead of failing again (bounded).
     refused: VecDeque<[u8; 20]>,
+    /// An `Instant` and the wall-clock time it corresponds to, for
+    /// certificate validity (see [`Endpoint::set_wall_clock`]).
+    wall_clock: Option<(Instant, crate::auth::UnixTime)>,
 }
 
 /// The four zero bytes before IKE on port 4500 (RFC 3948 §2.2).
@@ -180,6 +183,22 @@ impl Dropped {
     }
 }
 
+/// The wall-clock time at `now`, given the pair recorded by
+/// [`Endpoint::set_wall_clock`] (`None` if it never was).
+fn wall_clock_at(
+    clock: Option<(Instant, crate::auth::UnixTime)>,
+    now: Instant,
+) -> Option<crate::auth::UnixTime> {
+    let (base, unix) = clock?;
+    let at = core::time::Duration::from_secs(unix.as_secs());
+    let at = if now >= base {
+        at.saturating_add(now.saturating_duration_since(base))
+    } else {
+        at.saturating_sub(base.saturating_duration_since(now))
+    };
+    Some(crate::auth::UnixTime::since_unix_epoch(at))
+}
+
 /// How many refused first messages are remembered.
 const REFUSED_MEMORY: usize = 32;
 
@@ -205,7 +224,18 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             refused: VecDeque::new(),
+            wall_clock: None,
         }
+    }
+
+    /// Tells the endpoint that `now` is `unix` in wall-clock time. The
+    /// engine reads no clock; it derives the wall-clock time of later
+    /// instants from this pair, to check certificate validity (RSA-signature
+    /// peers with `verify_cert`). Call it before the first such Phase 1 and
+    /// again whenever the system clock is corrected. Until it is called,
+    /// certificate peers fail with "wall-clock time not set".
+    pub fn set_wall_clock(&mut self, now: Instant, unix: crate::auth::UnixTime) {
+        self.wall_clock = Some((now, unix));
     }
 
     /// What was dropped or refused so far.
@@ -265,6 +295,7 @@ impl Endpoint {
             peer_claim: None,
             nat: None,
             nat_result: None,
+            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let started = match peer.exchange_mode {
             ExchangeMode::Main => main_mode::initiate(&mut ctx),
@@ -458,6 +489,7 @@ impl Endpoint {
             peer_claim: None,
             nat: sa.nat,
             nat_result: None,
+            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
         let step = state.handle(&mut ctx, msg);
@@ -567,6 +599,7 @@ impl Endpoint {
             peer_claim: None,
             nat,
             nat_result: None,
+            wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let mode = if msg.header.exchange_type == ExchangeType::AGGRESSIVE {
             ExchangeMode::Aggressive
