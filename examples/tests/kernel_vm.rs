@@ -485,3 +485,180 @@ fn esp_recordings_decrypt_with_ipsec_inspect() {
     assert_eq!(checked, CASES.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The end-to-end scenario's files (`examples/tests/data/kernel-e2e/`, run
+/// by `tests/kernel-vm/guest/e2e-*.sh`): what the guest steps rely on,
+/// checked on every `cargo test` so a broken file fails here, not in QEMU.
+mod kernel_e2e {
+    use std::net::IpAddr;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use ike_core::config::EncapsulationMode;
+    use ipsec_examples::daemon::config::{self, DataPathKind};
+
+    const GW_A: &str = "192.168.1.100";
+    const GW_B: &str = "192.168.2.100";
+
+    fn data(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/kernel-e2e")
+            .join(name)
+    }
+
+    /// `ipsec-setkey -n -f FILE`: the decoded messages it would send.
+    fn dry_run(name: &str) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_ipsec-setkey"))
+            .arg("-n")
+            .arg("-f")
+            .arg(data(name))
+            .output()
+            .expect("run ipsec-setkey");
+        assert!(
+            out.status.success(),
+            "ipsec-setkey -n -f {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// The SpdAdd messages of a dry run: (src, dst, the X_POLICY lines).
+    fn policies(dry: &str) -> Vec<(String, String, String)> {
+        let mut found = Vec::new();
+        for block in dry.split("\nSpdAdd ").skip(1) {
+            let field = |key: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix(key))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let policy: Vec<&str> = block
+                .lines()
+                .skip_while(|l| !l.contains("X_POLICY"))
+                .take_while(|l| !l.ends_with(':'))
+                .map(str::trim)
+                .collect();
+            found.push((
+                field("ADDRESS_SRC "),
+                field("ADDRESS_DST "),
+                policy.join(" "),
+            ));
+        }
+        found
+    }
+
+    /// Each host's tanuki config is the kernel data path between the two
+    /// gateways, and its child's selectors are exactly the outbound policy
+    /// setkey loads there: otherwise the kernel's ACQUIRE would name
+    /// selectors tanuki has no child for.
+    #[test]
+    fn kernel_e2e_daemon_configs_match_the_policies() {
+        for mode in ["tunnel", "transport"] {
+            for (host, me, peer) in [("a", GW_A, GW_B), ("b", GW_B, GW_A)] {
+                let toml = format!("tanuki-{mode}-{host}.toml");
+                let c = config::load(&data(&toml)).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(c.data_path, DataPathKind::Kernel, "{toml}");
+                assert_eq!(c.listen, me.parse::<IpAddr>().unwrap(), "{toml}");
+                let [p] = c.peers.as_slice() else {
+                    panic!("{toml}: expected one peer")
+                };
+                assert_eq!(p.address, peer.parse::<IpAddr>().unwrap(), "{toml}");
+                assert!(
+                    p.on_demand && !p.passive,
+                    "{toml}: must initiate on ACQUIRE"
+                );
+                let [child] = p.children.as_slice() else {
+                    panic!("{toml}: expected one child")
+                };
+                let want_mode = match mode {
+                    "tunnel" => EncapsulationMode::Tunnel,
+                    _ => EncapsulationMode::Transport,
+                };
+                assert_eq!(child.mode, want_mode, "{toml}");
+                // Generated policies would race the ones setkey loads.
+                assert!(
+                    c.peers
+                        .iter()
+                        .all(|p| p.child_spd.iter().all(|s| s.level.is_none())),
+                    "{toml}: generate_policy must stay off"
+                );
+
+                let conf = format!("policy-{mode}-{host}.conf");
+                let pols = policies(&dry_run(&conf));
+                let shown = |t: Option<ike_core::config::TrafficSelector>| {
+                    let text = t.map(|t| t.to_string()).unwrap_or_default();
+                    let addr = text.trim_end_matches("[any]").to_owned();
+                    if addr.contains('/') {
+                        addr
+                    } else {
+                        format!("{addr}/32")
+                    }
+                };
+                let (local, remote) = (shown(child.local), shown(child.remote));
+                let template = match mode {
+                    "tunnel" => format!("Esp/Tunnel/{me}-{peer}/Require"),
+                    _ => "Esp/Transport//Require".to_owned(),
+                };
+                let out = pols
+                    .iter()
+                    .find(|(_, _, x)| x.contains("dir=Outbound"))
+                    .unwrap_or_else(|| panic!("{conf}: no outbound policy in {pols:?}"));
+                assert_eq!((&out.0, &out.1), (&local, &remote), "{conf} vs {toml}");
+                assert!(
+                    out.2.contains(&template),
+                    "{conf}: {} lacks {template}",
+                    out.2
+                );
+                let inbound = pols
+                    .iter()
+                    .find(|(_, _, x)| x.contains("dir=Inbound"))
+                    .unwrap_or_else(|| panic!("{conf}: no inbound policy in {pols:?}"));
+                assert_eq!((&inbound.0, &inbound.1), (&remote, &local), "{conf}");
+                assert!(inbound.2.contains("/Require"), "{conf}: {}", inbound.2);
+            }
+        }
+    }
+
+    /// The manual-key files parse, and each host installs the same two SAs
+    /// (same SPIs, algorithms and key lengths) with its policies mirrored.
+    #[test]
+    fn kernel_e2e_static_files_mirror_each_other() {
+        for mode in ["tunnel", "transport"] {
+            let a = dry_run(&format!("static-{mode}-a.conf"));
+            let b = dry_run(&format!("static-{mode}-b.conf"));
+            let sas = |dry: &str| -> Vec<String> {
+                dry.split("\nAdd ")
+                    .skip(1)
+                    .map(|blk| {
+                        blk.lines()
+                            .skip(1)
+                            .take_while(|l| l.starts_with("  "))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .collect()
+            };
+            assert_eq!(sas(&a).len(), 2, "{mode}: {a}");
+            assert_eq!(sas(&a), sas(&b), "{mode}: the hosts' SAs differ");
+            let (pa, pb) = (policies(&a), policies(&b));
+            assert!(!pa.is_empty());
+            for (src, dst, x) in &pa {
+                let dir = if x.contains("dir=Outbound") {
+                    "dir=Inbound"
+                } else {
+                    "dir=Outbound"
+                };
+                if x.contains("dir=Forward") {
+                    continue;
+                }
+                assert!(
+                    pb.iter()
+                        .any(|(s, d, y)| (s, d) == (src, dst) && y.contains(dir)),
+                    "{mode}: b has no {dir} policy {src} -> {dst}: {pb:?}"
+                );
+            }
+        }
+    }
+}

@@ -125,3 +125,41 @@ expect_esp_counted() {
 		fail "$mode: SA packet counters below $min (a->b out $out_a in $in_b, b->a out $out_b in $in_a): traffic did not go through ESP"
 	fi
 }
+
+# load_setkey KIND MODE: ipsec-setkey -f KIND-MODE-HOST.conf in each host's
+# namespace (KIND: static or policy).
+load_setkey() {
+	for host in a b; do
+		conf=$1-$2-$host.conf
+		if in_ns e2e$host ipsec-setkey -f $E2E/$conf >/tmp/setkey-$host.txt 2>&1; then
+			ok "$2: ipsec-setkey -f $conf in e2e$host"
+		else
+			fail "$2: ipsec-setkey -f $conf in e2e$host"
+			show_file "ipsec-setkey output" /tmp/setkey-$host.txt
+		fi
+	done
+}
+
+# ping_both LABEL FROM_A TO_B FROM_B TO_A: 10 echoes a -> b, then b -> a,
+# into /tmp/ping-ab-LABEL.txt and /tmp/ping-ba-LABEL.txt.
+ping_both() {
+	for dir in ab ba; do
+		if [ $dir = ab ]; then ns=e2ea from=$2 to=$3; else ns=e2eb from=$4 to=$5; fi
+		out=/tmp/ping-$dir-$1.txt
+		if ping_ok $ns "$from" "$to" 10 "$out"; then
+			ok "$1: ping $from -> $to: $(grep loss "$out")"
+		else
+			fail "$1: ping $from -> $to"
+			show_file "ping output" "$out"
+		fi
+	done
+}
+
+# e2e_verdict NAME: the step's exit status.
+e2e_verdict() {
+	if [ "$fails" -gt 0 ]; then
+		echo "$1: $fails check(s) failed"
+		exit 1
+	fi
+	echo "$1: all checks passed"
+}

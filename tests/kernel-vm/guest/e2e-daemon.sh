@@ -1,0 +1,116 @@
+# Guest step: the seeds' scenario end to end (issue #7 §6c). In each of two
+# namespaces ipsec-setkey loads only the policies (seed 001's, `require`),
+# and tanuki runs with data_path = "kernel". The first ping makes the kernel
+# send an ACQUIRE, tanuki negotiates Main Mode + Quick Mode with the other
+# tanuki, installs the SAs through PF_KEY, and the pings pass through kernel
+# ESP. Tunnel mode, then transport mode. SIGTERM must leave no SA behind.
+set -eu
+. /kvm/e2e/lib.sh
+
+# wait_for TENTHS COMMAND...: true once COMMAND succeeds, polled every 0.1 s.
+wait_for() {
+	tries=$1
+	shift
+	while [ "$tries" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+logged() { grep -q "$1" "$2"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+no_sas() { [ "$(sa_count "$1")" = 0 ]; }
+
+# show_traffic MODE: the pings and the kernels' state while the SAs are up
+# (the daemons' logs follow after their shutdown).
+show_traffic() {
+	show_file "ping output (first packets)" /tmp/ping-first-$1.txt
+	show_state "$1"
+}
+
+# daemons MODE FROM_A TO_B FROM_B TO_A
+daemons() {
+	mode=$1
+	before=$fails
+	e2e_up
+	load_setkey policy $mode
+	policies_a=$(ip -n e2ea xfrm policy | grep -c '^src ' || true)
+	policies_b=$(ip -n e2eb xfrm policy | grep -c '^src ' || true)
+
+	for host in a b; do
+		log=/tmp/tanuki-$mode-$host.log
+		in_ns e2e$host tanuki run --config $E2E/tanuki-$mode-$host.toml >"$log" 2>&1 &
+		eval "pid_$host=\$!"
+	done
+	for host in a b; do
+		if wait_for 100 logged "tanuki started" /tmp/tanuki-$mode-$host.log; then
+			ok "$mode: tanuki $host started"
+		else
+			fail "$mode: tanuki $host did not start within 10 s"
+		fi
+	done
+
+	# The first echoes are dropped while the kernel's ACQUIRE is answered;
+	# one 1-s ping at a time, for at most 30 s, until one comes back.
+	: >/tmp/ping-first-$mode.txt
+	tries=30
+	until in_ns e2ea ping -c 1 -W 1 -I "$2" "$3" >>/tmp/ping-first-$mode.txt 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || break
+	done
+	if [ "$tries" -gt 0 ]; then
+		ok "$mode: first echo answered after $((31 - tries)) attempt(s)"
+	else
+		fail "$mode: no echo answered within 30 attempts"
+	fi
+	for host in a b; do
+		if logged "IPsec-SA established" /tmp/tanuki-$mode-$host.log; then
+			ok "$mode: tanuki $host: $(grep -m1 'IPsec-SA established' /tmp/tanuki-$mode-$host.log | sed 's/^.*INFO //')"
+		else
+			fail "$mode: tanuki $host logged no \"IPsec-SA established\""
+		fi
+	done
+	ping_both $mode "$2" "$3" "$4" "$5"
+	# The kernel did the ESP: its SAs (tanuki's, through PF_KEY) counted
+	# the 10 requests and 10 replies each way.
+	expect_esp_counted "$mode" 20
+	[ "$fails" = "$before" ] || show_traffic "$mode"
+
+	# Clean shutdown: each daemon deletes the SAs it installed (and
+	# announces it to the peer); the policies are setkey's and stay.
+	for host in a b; do
+		eval "pid=\$pid_$host"
+		kill -TERM "$pid" 2>/dev/null || true
+		if wait_for 100 gone "$pid"; then
+			ok "$mode: tanuki $host exited on SIGTERM"
+		else
+			fail "$mode: tanuki $host still running 10 s after SIGTERM"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+		if no_sas e2e$host; then
+			ok "$mode: no SA left in e2e$host"
+		else
+			fail "$mode: $(sa_count e2e$host) SA(s) left in e2e$host after tanuki exited"
+		fi
+	done
+	left_a=$(ip -n e2ea xfrm policy | grep -c '^src ' || true)
+	left_b=$(ip -n e2eb xfrm policy | grep -c '^src ' || true)
+	if [ "$left_a" = "$policies_a" ] && [ "$left_b" = "$policies_b" ]; then
+		ok "$mode: setkey's policies untouched ($left_a in e2ea, $left_b in e2eb)"
+	else
+		fail "$mode: policies changed: e2ea $policies_a -> $left_a, e2eb $policies_b -> $left_b"
+	fi
+	if [ "$fails" != "$before" ]; then
+		show_file "tanuki a ($mode) log" /tmp/tanuki-$mode-a.log
+		show_file "tanuki b ($mode) log" /tmp/tanuki-$mode-b.log
+	fi
+	e2e_down
+}
+
+daemons tunnel $LAN_A $LAN_B $LAN_B $LAN_A
+daemons transport $GW_A $GW_B $GW_B $GW_A
+
+e2e_verdict e2e-daemon
