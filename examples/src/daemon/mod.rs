@@ -3,3 +3,7 @@
 
 pub mod config;
 pub mod esp;
+pub mod kernel;
+#[doc(hidden)]
+pub mod kernel_testing;
+pub mod kernel_udp;

@@ -24,7 +24,6 @@ use pfkey::client::Client;
 use pfkey::wire::{Message, SaType};
 use pfkey::{Session, request};
 
-mod algorithms;
 mod show;
 mod syntax;
 

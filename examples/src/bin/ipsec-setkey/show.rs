@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use pfkey::wire::{Address, Extension, Key, Lifetime, Message, SaType};
 
-use crate::algorithms::{self, AlgKind};
+use ipsec_examples::algorithms::{self, AlgKind};
 
 fn address(a: &Address) -> String {
     let proto = if a.proto == 255 {

@@ -22,7 +22,7 @@ use pfkey::wire::{
     PolicyType, SaType,
 };
 
-use crate::algorithms::{self, AlgKind};
+use ipsec_examples::algorithms::{self, AlgKind};
 
 /// A parse error: the line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

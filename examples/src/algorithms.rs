@@ -1,27 +1,34 @@
 //! setkey's algorithm names, their `SADB_*ALG_*` numbers and key sizes
 //! (setkey(8), `linux/pfkeyv2.h`; sizes from RFC 2403/2404/4868/3602/3686).
+//! Shared by `ipsec-setkey` and tanuki's kernel data path.
 
 use pfkey::wire::Key;
 use pfkey::wire::constants::*;
 
+/// Which table an algorithm is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AlgKind {
+pub enum AlgKind {
+    /// `SADB_EALG_*`
     Encrypt,
+    /// `SADB_AALG_*`
     Auth,
+    /// `SADB_X_CALG_*`
     Compress,
 }
 
 /// One algorithm: its number and the key lengths (bits) it accepts.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Alg {
-    pub(crate) id: u8,
-    pub(crate) name: &'static str,
+pub struct Alg {
+    /// The `SADB_*ALG_*` number.
+    pub id: u8,
+    /// setkey's name.
+    pub name: &'static str,
     key_bits: &'static [u16],
 }
 
 impl Alg {
     /// Checks the key length, as the kernel would (it answers EINVAL).
-    pub(crate) fn check_key(&self, key: &Key) -> Result<(), String> {
+    pub fn check_key(&self, key: &Key) -> Result<(), String> {
         if self.key_bits.is_empty() || self.key_bits.contains(&key.bits()) {
             return Ok(());
         }
@@ -89,7 +96,7 @@ const COMPRESS: &[Alg] = &[
 ];
 
 /// Finds `name` among the algorithms of `kind`.
-pub(crate) fn lookup(kind: AlgKind, name: &str) -> Result<Alg, String> {
+pub fn lookup(kind: AlgKind, name: &str) -> Result<Alg, String> {
     if kind == AlgKind::Encrypt && AEAD.contains(&name) {
         return Err(format!(
             "{name} cannot be installed through PF_KEY on Linux (af_key has no AEAD \
@@ -113,7 +120,7 @@ pub(crate) fn lookup(kind: AlgKind, name: &str) -> Result<Alg, String> {
 }
 
 /// The setkey name of algorithm `id` of `kind`, for display.
-pub(crate) fn name(kind: AlgKind, id: u8) -> Option<&'static str> {
+pub fn name(kind: AlgKind, id: u8) -> Option<&'static str> {
     let table = match kind {
         AlgKind::Encrypt => ENCRYPT,
         AlgKind::Auth => AUTH,
