@@ -142,3 +142,27 @@ fn kernel_data_path_refuses_aes_gcm() {
     );
     assert!(err.contains("or install the SAs with `ip xfrm`"), "{err}");
 }
+
+/// `tanuki run` with the kernel data path stops before binding anything on
+/// a kernel without PF_KEY, with the same plain message.
+#[test]
+fn kernel_run_without_pf_key_says_so() {
+    if !matches!(pfkey::PfKeySocket::open(), Err(pfkey::SocketError::NoPfKey)) {
+        eprintln!("skipped: this kernel has PF_KEY");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_tanuki"))
+        .arg("run")
+        .arg("--config")
+        .arg(data("kernel.toml"))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run tanuki");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let log = format!("{err}{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        log.contains("this kernel has no PF_KEY (af_key module not loaded?"),
+        "{log}"
+    );
+}

@@ -11,6 +11,7 @@
 //! SIGINT/SIGTERM it deletes every SA (the peer gets authenticated Deletes)
 //! and exits 0. See `examples/data/daemon/` for example configurations.
 
+mod kernel;
 mod status;
 
 use std::io::ErrorKind;
@@ -142,7 +143,7 @@ fn check_kernel(c: &DaemonConfig) -> Result<(), String> {
 }
 
 /// What `check` and `run` say on a kernel without `af_key`.
-const NO_PF_KEY: &str = "data_path = \"kernel\", but this kernel has no PF_KEY \
+pub(crate) const NO_PF_KEY: &str = "data_path = \"kernel\", but this kernel has no PF_KEY \
     (af_key module not loaded? try `modprobe af_key`)";
 
 /// What `check` prints: one line per peer and per child.
@@ -463,11 +464,6 @@ impl Signals {
 
 fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
     check_kernel(c)?;
-    if c.data_path == DataPathKind::Kernel {
-        return Err(
-            "data_path = \"kernel\": the PF_KEY data path is not wired into `run` yet".into(),
-        );
-    }
     let signals = Signals::register()?;
     let sockets = Sockets::bind(c)?;
     let status_listener = c
@@ -480,6 +476,10 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         .as_deref()
         .map(|name| EspPath::open(c, name))
         .transpose()?;
+    let mut kernel = match c.data_path {
+        DataPathKind::Kernel => Some(kernel::KernelPath::open(&sockets.natt)?),
+        DataPathKind::User => None,
+    };
     let mut esp_buf = vec![0u8; MAX_DATAGRAM];
     let mut ep = Endpoint::new(Arc::new(c.endpoint.clone()), Box::new(OsRng));
     let mut table = SaTable::default();
@@ -512,7 +512,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         let now = Instant::now();
         if signals.terminate.load(Ordering::Relaxed) {
             info!("caught signal, deleting all SAs and exiting");
-            shutdown(&mut ep, &sockets, &mut table, &mut buf, c.local(500));
+            shutdown(&mut ep, &sockets, &mut table, &mut buf, c, kernel.as_mut());
             return Ok(ExitCode::SUCCESS);
         }
         if signals.status.swap(false, Ordering::Relaxed) {
@@ -541,6 +541,9 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
                 on_demand.trigger(&mut ep, c, now, dst);
             }
         }
+        if let Some(k) = kernel.as_mut() {
+            k.poll(&mut ep, c, now);
+        }
         if ep.poll_timeout().is_some_and(|t| t <= now) {
             ep.handle_timeout(now);
         }
@@ -552,10 +555,13 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
             if let Some(path) = esp.as_mut() {
                 path.follow(&ev);
             }
+            if let Some(k) = kernel.as_mut() {
+                k.follow(c, &ev);
+            }
             table.apply(ev, c.local(500));
         }
         if failed && exit_on_failure {
-            shutdown(&mut ep, &sockets, &mut table, &mut buf, c.local(500));
+            shutdown(&mut ep, &sockets, &mut table, &mut buf, c, kernel.as_mut());
             return Ok(ExitCode::FAILURE);
         }
 
@@ -630,14 +636,17 @@ fn receive(
 }
 
 /// Deletes every ISAKMP SA (the engine sends the IPsec SAs' Deletes first),
-/// flushes the Deletes, logs the removals.
+/// flushes the Deletes, logs the removals, and takes out of the kernel
+/// whatever the kernel data path installed.
 fn shutdown(
     ep: &mut Endpoint,
     s: &Sockets,
     table: &mut SaTable,
     buf: &mut Vec<u8>,
-    local: SocketAddr,
+    c: &DaemonConfig,
+    mut kernel: Option<&mut kernel::KernelPath>,
 ) {
+    let local = c.local(500);
     let now = Instant::now();
     for sa in table.ike_sas() {
         if let Err(e) = ep.delete(now, sa) {
@@ -646,6 +655,9 @@ fn shutdown(
     }
     s.flush(ep, now, buf);
     while let Some(ev) = ep.poll_event() {
+        if let Some(k) = kernel.as_deref_mut() {
+            k.follow(c, &ev);
+        }
         table.apply(ev, local);
     }
     // Answer a last retransmission or two while the peer takes the Deletes in.
@@ -653,6 +665,9 @@ fn shutdown(
     while Instant::now() < until {
         std::thread::sleep(TICK);
         s.flush(ep, Instant::now(), buf);
+    }
+    if let Some(k) = kernel {
+        k.shutdown();
     }
     info!("tanuki stopped");
 }
