@@ -47,6 +47,12 @@ else
   echo "kernel-vm: pfkey/tests/live_kernel.rs does not exist yet; not run"
 fi
 
+# tanuki's kernel glue: negotiated pairs through daemon::kernel into PF_KEY, read back.
+echo "kernel-vm: building the kernel glue tests"
+glue="$(build_test ipsec-examples kernel_glue)"
+[ -x "$glue" ] || { echo "kernel-vm: no executable for examples/tests/kernel_glue.rs" >&2; exit 1; }
+steps+=(--bin "$glue" --arg --include-ignored --arg --test-threads=1 --name kernel-glue)
+
 # The same binary: kernel ESP against esp-core, both ways. With --out DIR
 # the kernel's packets come back as recordings (see vectors/README.md).
 steps+=(--bin "$probe" --arg --include-ignored --arg --test-threads=1 --arg esp_cross_

@@ -1,0 +1,188 @@
+//! tanuki's kernel glue against the real kernel, inside the QEMU guest
+//! (`tests/kernel-vm/ci.sh` runs these with `--include-ignored`): pairs
+//! negotiated in memory by two ike-core endpoints go through
+//! `daemon::kernel` into the kernel, and are read back with GET and
+//! X_SPDDUMP. Elsewhere they are ignored (and would skip without PF_KEY).
+
+use std::net::IpAddr;
+
+use ike_core::config::{
+    ChildPolicy, EncapsulationMode, EspCipher, EspTransform, IntegrityAlgorithm, Lifetime,
+    TrafficSelector,
+};
+use ipsec_examples::daemon::config::{ChildSpd, SpdLevel};
+use ipsec_examples::daemon::kernel::KernelSas;
+use ipsec_examples::daemon::kernel_testing::negotiate;
+use pfkey::socket::SessionError;
+use pfkey::wire::{IpsecLevel, IpsecMode, PolicyDir, SaType};
+use pfkey::{Session, SocketError, request};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("ip")
+}
+
+fn open() -> Option<Session> {
+    match Session::open() {
+        Ok(s) => Some(s),
+        Err(SocketError::NoPfKey) => {
+            eprintln!("skipped: this kernel has no PF_KEY");
+            None
+        }
+        Err(e) => panic!("PF_KEY: {e}"),
+    }
+}
+
+fn policy(local: &str, remote: &str, mode: EncapsulationMode, t: EspTransform) -> ChildPolicy {
+    let ts = |s: &str| match s.split_once('/') {
+        Some((a, p)) => TrafficSelector::subnet(ip(a), p.parse().expect("prefix")),
+        None => TrafficSelector::host(ip(s)),
+    };
+    ChildPolicy {
+        local: Some(ts(local)),
+        remote: Some(ts(remote)),
+        mode,
+        esp: vec![t],
+        pfs_group: None,
+        lifetime: Lifetime::seconds(3600),
+        accept_ah: false,
+    }
+}
+
+fn send_all(s: &mut Session, msgs: Vec<pfkey::wire::Message>) {
+    for m in msgs {
+        let t = m.header.msg_type;
+        s.request(m).unwrap_or_else(|e| panic!("{t:?}: {e}"));
+    }
+}
+
+#[test]
+#[ignore = "needs a kernel with PF_KEY: run in the QEMU guest (tests/kernel-vm/ci.sh)"]
+fn glue_tunnel_pair_and_generated_policies_read_back() {
+    let Some(mut s) = open() else { return };
+    let _ = s.request(request::flush(SaType::Unspec));
+    let _ = s.request(request::spd_flush());
+    let t = EspTransform {
+        cipher: EspCipher::AesCbc,
+        key_bits: Some(256),
+        integrity: Some(IntegrityAlgorithm::HmacSha1),
+    };
+    let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    let (pair, _) = negotiate(
+        a,
+        b,
+        policy("10.1.0.0/24", "10.2.0.0/24", EncapsulationMode::Tunnel, t),
+        policy("10.2.0.0/24", "10.1.0.0/24", EncapsulationMode::Tunnel, t),
+        false,
+    )
+    .expect("negotiated");
+    let mut sas = KernelSas::default();
+    let spd = ChildSpd {
+        level: Some(SpdLevel::Unique),
+        reqid: 42,
+    };
+    send_all(&mut s, sas.install(&pair, spd).expect("installable"));
+
+    for (spi, src, dst, keys) in [
+        (pair.inbound.spi, b, a, &pair.inbound),
+        (pair.outbound.spi, a, b, &pair.outbound),
+    ] {
+        let got = s
+            .request(request::get(SaType::Esp, spi, src, dst))
+            .expect("GET");
+        let sa = got.sa().expect("sa");
+        assert_eq!((sa.spi, sa.encrypt, sa.auth), (spi, 12, 3));
+        assert_eq!(
+            got.key_encrypt().expect("key").as_bytes(),
+            &keys.encryption[..]
+        );
+        assert_eq!(got.key_auth().expect("key").as_bytes(), &keys.integrity[..]);
+        assert_eq!(got.lifetime_hard().expect("hard").addtime, 3600);
+        assert_eq!(got.lifetime_soft().expect("soft").addtime, 2880);
+        let sa2 = got.sa2().expect("sa2");
+        assert_eq!((sa2.mode, sa2.reqid), (IpsecMode::Tunnel, 42));
+    }
+
+    let policies = s.dump(request::spd_dump()).expect("SPDDUMP");
+    let mut dirs: Vec<PolicyDir> = policies
+        .iter()
+        .filter_map(|m| {
+            let p = m.policy()?;
+            let r = p.requests.first()?;
+            assert_eq!(
+                (r.level, r.reqid, r.mode),
+                (IpsecLevel::Unique, 42, IpsecMode::Tunnel)
+            );
+            let src = m.address_src()?;
+            let expect_src = if p.dir == PolicyDir::Outbound {
+                "10.1.0.0"
+            } else {
+                "10.2.0.0"
+            };
+            assert_eq!((src.addr.ip(), src.prefixlen), (ip(expect_src), 24));
+            Some(p.dir)
+        })
+        .collect();
+    dirs.sort_by_key(|d| u8::from(*d));
+    assert_eq!(
+        dirs,
+        [PolicyDir::Inbound, PolicyDir::Outbound, PolicyDir::Forward]
+    );
+    if let Ok(out) = std::process::Command::new("ip")
+        .args(["xfrm", "state"])
+        .output()
+    {
+        eprintln!("ip xfrm state:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    send_all(&mut s, sas.remove_all());
+    let gone = s.request(request::get(SaType::Esp, pair.inbound.spi, b, a));
+    assert!(
+        matches!(gone, Err(SessionError::Kernel(e)) if e.errno == 3),
+        "{gone:?}"
+    );
+    let left = s.dump(request::spd_dump()).expect("SPDDUMP");
+    assert!(left.is_empty(), "policies left: {left:?}");
+}
+
+#[test]
+#[ignore = "needs a kernel with PF_KEY: run in the QEMU guest (tests/kernel-vm/ci.sh)"]
+fn glue_nat_t_transport_pair_reads_back_with_ports() {
+    let Some(mut s) = open() else { return };
+    let _ = s.request(request::flush(SaType::Unspec));
+    let t = EspTransform {
+        cipher: EspCipher::TripleDes,
+        key_bits: None,
+        integrity: Some(IntegrityAlgorithm::HmacMd5),
+    };
+    let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    let (pair, _) = negotiate(
+        a,
+        b,
+        policy("192.0.2.1", "192.0.2.2", EncapsulationMode::Transport, t),
+        policy("192.0.2.2", "192.0.2.1", EncapsulationMode::Transport, t),
+        true,
+    )
+    .expect("negotiated");
+    let mut sas = KernelSas::default();
+    send_all(
+        &mut s,
+        sas.install(
+            &pair,
+            ChildSpd {
+                level: None,
+                reqid: 0,
+            },
+        )
+        .expect("installable"),
+    );
+    let got = s
+        .request(request::get(SaType::Esp, pair.outbound.spi, a, b))
+        .expect("GET");
+    let sa = got.sa().expect("sa");
+    assert_eq!((sa.encrypt, sa.auth), (3, 2));
+    assert_eq!(got.nat_t_type().expect("encap").encap_type, 2);
+    assert_eq!(got.nat_t_sport().expect("sport").port, 4500);
+    assert_eq!(got.nat_t_dport().expect("dport").port, 4500);
+    assert_eq!(got.sa2().expect("sa2").mode, IpsecMode::Transport);
+    send_all(&mut s, sas.remove_all());
+}
