@@ -45,6 +45,10 @@
 //! or loaded by setkey as `.../unique:N`); without it a generated `unique`
 //! policy gets a reqid of its own. AEAD transforms (AES-GCM) cannot be
 //! installed through PF_KEY on Linux and are refused with `data_path = "kernel"`.
+//!
+//! RSA signatures instead of a PSK: a `[peer.auth]` table with racoon's
+//! option names (`certificate_type`, `ca_file`, `verify_cert`, …), read and
+//! checked by [`super::auth_config`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -87,6 +91,9 @@ pub struct DaemonPeer {
     pub children: Vec<ChildPolicy>,
     /// Kernel SPD settings of each child, parallel to `children`.
     pub child_spd: Vec<ChildSpd>,
+    /// What `tanuki check` shows of the `[peer.auth]` table (certificates
+    /// with subject, subjectAltName, validity); empty with a PSK.
+    pub auth_summary: Vec<String>,
 }
 
 /// Where ESP happens.
@@ -185,7 +192,9 @@ struct PeerRepr {
     mode: Option<Spanned<String>>,
     my_id: Option<String>,
     peer_id: Option<String>,
-    psk: Spanned<String>,
+    psk: Option<Spanned<String>>,
+    /// RSA signatures: see [`super::auth_config`].
+    auth: Option<super::auth_config::AuthRepr>,
     proposals: Spanned<Vec<Spanned<String>>>,
     lifetime: Option<Spanned<u32>>,
     proposal_check: Option<Spanned<String>>,
@@ -319,8 +328,27 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
                 ),
             )
         })?;
-        if p.psk.get_ref().is_empty() {
-            return Err(at(p.psk.span(), "psk is empty".into()));
+        let rsasig = match &p.auth {
+            Some(a) => a.wants_rsasig().map_err(|(s, m)| at(s, m))?,
+            None => false,
+        };
+        match (&p.psk, rsasig) {
+            (Some(k), false) if k.get_ref().is_empty() => {
+                return Err(at(k.span(), "psk is empty".into()));
+            }
+            (Some(k), true) => {
+                return Err(at(
+                    k.span(),
+                    "psk is set but [peer.auth] says authentication_method rsasig: keep one".into(),
+                ));
+            }
+            (None, false) => {
+                return Err(at(
+                    p.address.span(),
+                    "no psk and no [peer.auth] table: give psk = \"...\" or certificates".into(),
+                ));
+            }
+            _ => {}
         }
         let lifetime = p
             .lifetime
@@ -401,14 +429,35 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
         peer.my_identifier = p.my_id.as_deref().map(Identity::parse_text);
         let peer_id = p.peer_id.as_deref().map(Identity::parse_text);
         peer.peers_identifier = peer_id.clone();
+        let mut auth_summary = Vec::new();
+        if let (Some(a), true) = (&p.auth, rsasig) {
+            let loaded = super::auth_config::load(a, file, listen, address, p.address.span())
+                .map_err(|(s, m)| at(s, m))?;
+            if loaded.my_identifier.is_some() {
+                if p.my_id.is_some() {
+                    return Err(at(
+                        p.address.span(),
+                        "my_id and [peer.auth] my_identifier are both set: keep one".into(),
+                    ));
+                }
+                peer.my_identifier = loaded.my_identifier;
+            }
+            for prop in &mut peer.proposals {
+                prop.auth = AuthMethod::RsaSignature;
+            }
+            peer.auth = loaded.auth;
+            auth_summary = loaded.summary;
+        }
         // The PSK is found by the peer's address (Main Mode) or its claimed
         // identity (Aggressive Mode): file it under both.
-        psk.insert(
-            Identity::from_ip(address),
-            PresharedKey::new(p.psk.get_ref().as_bytes().to_vec()),
-        );
-        if let Some(id) = peer_id {
-            psk.insert(id, PresharedKey::new(p.psk.get_ref().as_bytes().to_vec()));
+        if let Some(key) = &p.psk {
+            psk.insert(
+                Identity::from_ip(address),
+                PresharedKey::new(key.get_ref().as_bytes().to_vec()),
+            );
+            if let Some(id) = peer_id {
+                psk.insert(id, PresharedKey::new(key.get_ref().as_bytes().to_vec()));
+            }
         }
         if !p.passive && children.is_empty() {
             return Err(at(
@@ -423,6 +472,7 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             on_demand: p.on_demand,
             children,
             child_spd,
+            auth_summary,
         });
     }
     let mut endpoint = EndpointConfig::new(engine_peers, psk);

@@ -1046,6 +1046,7 @@ mod tests {
                 children.len()
             ],
             children,
+            auth_summary: Vec::new(),
         };
         let peers = vec![
             peer(

@@ -175,6 +175,9 @@ fn describe(c: &DaemonConfig) -> String {
             if d.passive { " passive" } else { "" },
             props.join(", ")
         ));
+        for line in &d.auth_summary {
+            out.push_str(&format!("  auth {line}\n"));
+        }
         for (ch, spd) in p.children.iter().zip(&d.child_spd) {
             let esp: Vec<String> = ch.esp.iter().map(ToString::to_string).collect();
             let mut policy = String::new();
@@ -510,6 +513,10 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
     let mut failed = false;
     loop {
         let now = Instant::now();
+        // Certificate validity is judged in wall-clock time, which the
+        // engine never reads itself; telling it every turn follows clock
+        // corrections.
+        ep.set_wall_clock(now, ike_core::auth::UnixTime::now());
         if signals.terminate.load(Ordering::Relaxed) {
             info!("caught signal, deleting all SAs and exiting");
             shutdown(&mut ep, &sockets, &mut table, &mut buf, c, kernel.as_mut());
