@@ -104,7 +104,7 @@ fn kernel_example_needs_pf_key() {
             );
             assert!(
                 stdout.contains(
-                    "Transport esp [aes-128/hmac_sha256] pfs None 3600 s policy unique reqid 100\n"
+                    "Transport esp [aes-128/hmac_sha512] pfs None 3600 s policy unique reqid 100\n"
                 ),
                 "{stdout}"
             );

@@ -507,7 +507,8 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
     })
 }
 
-/// Linux's af_key has no AEAD algorithms: refuse them before negotiating.
+/// Refuses, before negotiating, what Linux's af_key cannot install as
+/// negotiated: AEADs, and HMAC-SHA-256 (see [`super::kernel::SHA256_TRUNCATION`]).
 fn kernel_transforms(policy: &ChildPolicy, c: &ChildRepr) -> Result<(), (Range<usize>, String)> {
     for (t, text) in policy.esp.iter().zip(c.esp.get_ref()) {
         if t.cipher.is_aead() {
@@ -518,6 +519,16 @@ fn kernel_transforms(policy: &ChildPolicy, c: &ChildRepr) -> Result<(), (Range<u
                      Linux, so not with data_path = \"kernel\"; use the user-space data path \
                      (data_path = \"user\" with `tun`) or install the SAs with `ip xfrm`",
                     text.get_ref()
+                ),
+            ));
+        }
+        if t.integrity == Some(IntegrityAlgorithm::HmacSha256) {
+            return Err((
+                text.span(),
+                format!(
+                    "esp `{}` ({t}): {}; choose sha1, sha384 or sha512, or the user-space data path",
+                    text.get_ref(),
+                    super::kernel::SHA256_TRUNCATION
                 ),
             ));
         }
@@ -1013,7 +1024,7 @@ esp = ["aes256-sha1"]
     fn generated_unique_policies_get_distinct_reqids() {
         let text = kernel("generate_policy = \"unique\"", "")
             + "\n[[peer.child]]\nlocal = \"10.1.1.0/24\"\nremote = \"10.2.1.0/24\"\nesp = [\"3des-md5\"]\nreqid = 40\n"
-            + "\n[[peer.child]]\nlocal = \"10.1.2.0/24\"\nremote = \"10.2.2.0/24\"\nesp = [\"aes128-sha256\"]\n";
+            + "\n[[peer.child]]\nlocal = \"10.1.2.0/24\"\nremote = \"10.2.2.0/24\"\nesp = [\"aes128-sha512\"]\n";
         let c = check(&text).expect("valid");
         let reqids: Vec<u32> = c.peers[0].child_spd.iter().map(|s| s.reqid).collect();
         assert_eq!(reqids, vec![1, 40, 2]);
@@ -1031,6 +1042,11 @@ esp = ["aes256-sha1"]
                 kernel("", "").replace("[\"aes256-sha1\"]", "[\"aes256-sha1\", \"aes256gcm16\"]"),
                 15,
                 "use the user-space data path (data_path = \"user\" with `tun`) or install the SAs with `ip xfrm`",
+            ),
+            (
+                kernel("", "").replace("[\"aes256-sha1\"]", "[\"aes128-sha256\"]"),
+                15,
+                "esp `aes128-sha256` (aes-128/hmac_sha256): Linux's PF_KEY installs HMAC-SHA-256 with a 96-bit ICV",
             ),
             (
                 kernel("", "").replace("\"kernel\"", "\"xfrm\""),
