@@ -7,6 +7,9 @@
 #   4. the same kernel_vm.rs: kernel ESP <-> esp-core, both ways, 20 SA shapes
 #   5. guest/e2e-static.sh: seed 001's manual keys loaded with ipsec-setkey in
 #      two namespaces, pings through kernel ESP (tunnel and transport)
+#   6. guest/e2e-daemon.sh: the same hosts with only the policies loaded; two
+#      tanukis (data_path = kernel) negotiate on ACQUIRE, pings through the
+#      SAs they installed via PF_KEY, SIGTERM leaves none behind
 # Skips (exit 0, "SKIPPED: ...") only when qemu is missing and
 # IPSEC_REQUIRE_KERNEL_VM is not 1. Extra arguments go to run.sh.
 set -euo pipefail
@@ -75,5 +78,6 @@ for f in examples/tests/data/kernel-e2e/*; do
   steps+=(--file "$f:/kvm/e2e/$(basename "$f")")
 done
 steps+=(--script "$here/guest/e2e-static.sh" --name e2e-static)
+steps+=(--script "$here/guest/e2e-daemon.sh" --name e2e-daemon)
 
 exec bash "$here/run.sh" "${steps[@]}" "$@"
