@@ -45,6 +45,8 @@ fn policy(local: &str, remote: &str, mode: EncapsulationMode, t: EspTransform) -
         pfs_group: None,
         lifetime: Lifetime::seconds(3600),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     }
 }
 

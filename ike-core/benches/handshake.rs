@@ -49,6 +49,8 @@ fn endpoint(peer: IpAddr, group: DhGroup, seed: u64) -> Endpoint {
         pfs_group: None,
         lifetime: Lifetime::seconds(3600),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     };
     let cfg = EndpointConfig::new(
         vec![PeerConfig::new(Some(peer), vec![p1], vec![child])],

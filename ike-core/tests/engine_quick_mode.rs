@@ -33,7 +33,8 @@ fn assert_mirrored(a: &ChildSa, b: &ChildSa) {
     assert_eq!(*a.inbound.encryption, *b.outbound.encryption);
     assert_eq!(*a.inbound.integrity, *b.outbound.integrity);
     assert_ne!(
-        *a.inbound.encryption, *a.outbound.encryption,
+        (&*a.inbound.encryption, &*a.inbound.integrity),
+        (&*a.outbound.encryption, &*a.outbound.integrity),
         "each direction has its own KEYMAT"
     );
     assert_eq!(a.transform, b.transform);
@@ -541,4 +542,163 @@ fn connected_releases_only_the_pair_whose_spi_it_names() {
     let reasons = failures(&p.a.events);
     assert_eq!(reasons.len(), 1, "{reasons:?}");
     assert!(reasons[0].contains("commit bit") && reasons[0].contains("CONNECTED"));
+}
+
+fn ah_only(alg: ike_core::config::IntegrityAlgorithm) -> ike_core::config::ChildPolicy {
+    let mut c = pix_child();
+    c.esp.clear();
+    c.accept_ah = true;
+    c.ah = vec![alg];
+    c
+}
+
+#[test]
+fn ah_accepted_by_policy_is_negotiated_with_its_own_keymat() {
+    use ike_core::config::{EspCipher, IntegrityAlgorithm, IpsecProtocol};
+    for (i, alg) in [
+        IntegrityAlgorithm::HmacMd5,
+        IntegrityAlgorithm::HmacSha1,
+        IntegrityAlgorithm::HmacSha256,
+        IntegrityAlgorithm::HmacSha512,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let child = ah_only(alg);
+        let mut p = pair_with(
+            peer(B, vec![pix_phase1()], vec![child.clone()]),
+            peer(A, vec![pix_phase1()], vec![child.clone()]),
+            70 + i as u64,
+        );
+        start(&mut p, child);
+        assert!(
+            p.drive_until(Duration::from_secs(5), one_child_each),
+            "{alg:?}: {:?}",
+            failures(&p.b.events)
+        );
+        let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+        assert_eq!(
+            (a.protocol, b.protocol),
+            (IpsecProtocol::Ah, IpsecProtocol::Ah)
+        );
+        assert_eq!(a.transform.cipher, EspCipher::Null);
+        assert_eq!(a.transform.integrity, Some(alg));
+        assert!(a.inbound.encryption.is_empty(), "AH has no cipher key");
+        assert_eq!(a.inbound.integrity.len(), alg.keymat_len());
+        assert_mirrored(a, b);
+        assert!(a.ipcomp.is_none());
+    }
+}
+
+#[test]
+fn ah_is_offered_as_an_alternative_and_chosen_when_esp_does_not_fit() {
+    use ike_core::config::{EspCipher, IntegrityAlgorithm, IpsecProtocol};
+    // A offers AES-GCM ESP, then AH; B has no GCM but accepts AH.
+    let mut a_child = pix_child();
+    a_child.esp[0].cipher = EspCipher::AesGcm16;
+    a_child.esp[0].key_bits = Some(128);
+    a_child.esp[0].integrity = None;
+    a_child.accept_ah = true;
+    a_child.ah = vec![IntegrityAlgorithm::HmacSha1];
+    let mut b_child = pix_child();
+    b_child.accept_ah = true;
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![a_child.clone()]),
+        peer(A, vec![pix_phase1()], vec![b_child]),
+        75,
+    );
+    start(&mut p, a_child);
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    // B's AH algorithms come from its ESP transforms' integrity (HMAC-SHA1).
+    assert_eq!(a.protocol, IpsecProtocol::Ah);
+    assert_eq!(a.transform.integrity, Some(IntegrityAlgorithm::HmacSha1));
+    assert_mirrored(a, b);
+}
+
+#[test]
+fn ah_refused_by_policy_names_ah_and_the_setting() {
+    let child = ah_only(ike_core::config::IntegrityAlgorithm::HmacSha1);
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![child.clone()]),
+        peer(A, vec![pix_phase1()], vec![pix_child()]),
+        76,
+    );
+    start(&mut p, child);
+    p.drive_for(Duration::from_secs(10));
+    assert!(children(&p.a.events).is_empty() && children(&p.b.events).is_empty());
+    assert_eq!(
+        failures(&p.b.events),
+        ["no proposal chosen: peer offered protocol AH, policy requires ESP (accept_ah off)"]
+    );
+    assert_eq!(
+        failures(&p.a.events),
+        ["peer sent notify NO-PROPOSAL-CHOSEN"]
+    );
+}
+
+fn with_ipcomp() -> ike_core::config::ChildPolicy {
+    let mut c = pix_child();
+    c.ipcomp = true;
+    c
+}
+
+#[test]
+fn ipcomp_accepted_by_policy_is_bundled_with_esp() {
+    use ike_core::config::IpsecProtocol;
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![with_ipcomp()]),
+        peer(A, vec![pix_phase1()], vec![with_ipcomp()]),
+        77,
+    );
+    start(&mut p, with_ipcomp());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_eq!(
+        (a.protocol, b.protocol),
+        (IpsecProtocol::Esp, IpsecProtocol::Esp)
+    );
+    assert_mirrored(a, b);
+    let (ca, cb) = (a.ipcomp.expect("A: IPComp"), b.ipcomp.expect("B: IPComp"));
+    assert_eq!(ca.inbound_cpi, cb.outbound_cpi);
+    assert_eq!(ca.outbound_cpi, cb.inbound_cpi);
+    for cpi in [ca.inbound_cpi, ca.outbound_cpi] {
+        assert!((256..=61439).contains(&cpi), "negotiated CPI range: {cpi}");
+    }
+}
+
+#[test]
+fn ipcomp_refused_by_policy_names_ipcomp_and_the_setting() {
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![with_ipcomp()]),
+        peer(A, vec![pix_phase1()], vec![pix_child()]),
+        78,
+    );
+    start(&mut p, with_ipcomp());
+    p.drive_for(Duration::from_secs(10));
+    assert!(children(&p.a.events).is_empty() && children(&p.b.events).is_empty());
+    assert_eq!(
+        failures(&p.b.events),
+        [
+            "no proposal chosen: peer offered protocol ESP+IPComp, policy requires ESP without IPComp (ipcomp off)"
+        ]
+    );
+    assert_eq!(
+        failures(&p.a.events),
+        ["peer sent notify NO-PROPOSAL-CHOSEN"]
+    );
+}
+
+#[test]
+fn a_responder_with_ipcomp_still_accepts_plain_esp() {
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![pix_child()]),
+        peer(A, vec![pix_phase1()], vec![with_ipcomp()]),
+        79,
+    );
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_mirrored(a, b);
+    assert!(a.ipcomp.is_none() && b.ipcomp.is_none());
 }

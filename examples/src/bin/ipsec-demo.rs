@@ -76,6 +76,8 @@ fn sainfo(local: &str, remote: &str) -> ChildPolicy {
         pfs_group: None,
         lifetime: Lifetime::seconds(3600),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     }
 }
 

@@ -788,6 +788,8 @@ fn child_policy(c: &ChildRepr) -> Result<ChildPolicy, (Range<usize>, String)> {
         pfs_group,
         lifetime: Lifetime::seconds(lifetime),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     })
 }
 

@@ -550,6 +550,8 @@ mod tests {
             pfs_group: None,
             lifetime: IkeLifetime::seconds(3600),
             accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
         }
     }
 

@@ -127,13 +127,42 @@ pub struct ChildPolicy {
     pub pfs_group: Option<DhGroup>,
     /// IPsec SA lifetime.
     pub lifetime: Lifetime,
-    /// Reserved for AH. Today AH proposals are parsed and always refused
-    /// with a message naming AH, whatever this says: no data path here
-    /// implements AH, and we never offer it.
+    /// Whether AH is negotiated (racoon: an `ah/…` SPD entry). As
+    /// responder, AH proposals are judged against [`ChildPolicy::ah`]; when
+    /// off they are refused by name. As initiator, AH is offered after the
+    /// ESP proposal (or alone when `esp` is empty). The user-space data path
+    /// cannot carry AH; the kernel's can.
     pub accept_ah: bool,
+    /// AH authentication algorithms in order of preference (racoon's
+    /// `authentication_algorithm`); empty means the `esp` transforms'
+    /// integrity algorithms.
+    pub ah: Vec<IntegrityAlgorithm>,
+    /// IPComp with DEFLATE (RFC 3173; racoon's `compression_algorithm
+    /// deflate`). As initiator, our proposals bundle IPCOMP with ESP/AH; as
+    /// responder, a bundle with IPCOMP is accepted only when this is set
+    /// (and refused by name otherwise), and a proposal without IPCOMP is
+    /// always acceptable.
+    pub ipcomp: bool,
 }
 
 impl ChildPolicy {
+    /// The AH algorithms this policy offers or accepts, if AH is on.
+    pub fn ah_algorithms(&self) -> Vec<IntegrityAlgorithm> {
+        if !self.accept_ah {
+            return Vec::new();
+        }
+        if !self.ah.is_empty() {
+            return self.ah.clone();
+        }
+        let mut algs: Vec<IntegrityAlgorithm> = Vec::new();
+        for i in self.esp.iter().filter_map(|t| t.integrity) {
+            if !algs.contains(&i) {
+                algs.push(i);
+            }
+        }
+        algs
+    }
+
     /// Whether this policy answers a Quick Mode proposing `local`/`remote`
     /// (from our point of view). An entry without selectors is `sainfo anonymous`.
     pub fn matches(

@@ -80,12 +80,17 @@ pub struct ChildSa {
     pub id: ChildSaId,
     /// The ISAKMP SA that negotiated it.
     pub ike_sa: IkeSaHandle,
-    /// ESP (AH is refused; see [`crate::config::ChildPolicy::accept_ah`]).
+    /// ESP, or AH when the policy allows it
+    /// ([`crate::config::ChildPolicy::accept_ah`]).
     pub protocol: IpsecProtocol,
     /// Tunnel or transport.
     pub mode: EncapsulationMode,
-    /// The transform.
+    /// The transform. For AH the cipher is [`crate::config::EspCipher::Null`],
+    /// `integrity` is AH's algorithm and the keys have only `integrity`.
     pub transform: EspTransform,
+    /// The IPComp (DEFLATE) pair bundled with it, if negotiated
+    /// ([`crate::config::ChildPolicy::ipcomp`]).
+    pub ipcomp: Option<IpcompSa>,
     /// Our tunnel endpoint address.
     pub local: SocketAddr,
     /// The peer's.
@@ -110,6 +115,16 @@ pub struct ChildSa {
     pub nat_oa: Option<(std::net::IpAddr, std::net::IpAddr)>,
     /// Whether we initiated the Quick Mode.
     pub initiator: bool,
+}
+
+/// An IPComp SA pair (RFC 3173) bundled with an ESP or AH pair; the
+/// algorithm is DEFLATE, the only one negotiated. IPComp has no keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpcompSa {
+    /// Our CPI: compressed packets we receive carry it.
+    pub inbound_cpi: u16,
+    /// The peer's CPI, for packets we send.
+    pub outbound_cpi: u16,
 }
 
 /// Why a negotiation failed, in words a person can act on.

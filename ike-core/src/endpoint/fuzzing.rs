@@ -85,6 +85,8 @@ fn pix_endpoint(peer: IpAddr, seed: u64) -> Option<Endpoint> {
         pfs_group: Some(DhGroup::Modp768),
         lifetime: Lifetime::seconds(300),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     };
     let mut cfg = EndpointConfig::new(
         vec![PeerConfig::new(Some(peer), vec![p1], vec![child])],

@@ -24,7 +24,7 @@ use rand_core::CryptoRngCore;
 
 pub use event::{
     ChildSa, ChildSaId, DownReason, EndpointStats, Event, FailureReason, IkeSaHandle,
-    InitiateError, Phase, SaKeys, Transmit,
+    InitiateError, IpcompSa, Phase, SaKeys, Transmit,
 };
 
 use crate::config::{ChildPolicy, EndpointConfig, ExchangeMode, NatTraversal, canonical};

@@ -32,6 +32,8 @@ pub(super) struct QuickMode {
 /// An established IPsec SA pair.
 pub(super) struct ChildRecord {
     pub(super) id: ChildSaId,
+    /// ESP or AH: what a Delete for it names (RFC 2408 §3.15).
+    pub(super) protocol: IpsecProtocol,
     pub(super) inbound_spi: u32,
     pub(super) outbound_spi: u32,
     pub(super) policy: ChildPolicy,
@@ -333,9 +335,10 @@ impl Endpoint {
         let event = ChildSa {
             id,
             ike_sa: sa.handle,
-            protocol: IpsecProtocol::Esp,
+            protocol: child.protocol,
             mode: child.mode,
             transform: child.transform,
+            ipcomp: child.ipcomp,
             local: sa.local,
             remote: sa.remote,
             inbound: child.inbound.clone(),
@@ -350,6 +353,7 @@ impl Endpoint {
         };
         sa.children.push(ChildRecord {
             id,
+            protocol: child.protocol,
             inbound_spi: child.inbound.spi,
             outbound_spi: child.outbound.spi,
             policy: child.policy,
@@ -360,6 +364,8 @@ impl Endpoint {
         });
         tracing::info!(
             remote = %event.remote,
+            protocol = event.protocol.name(),
+            ipcomp = event.ipcomp.is_some(),
             inbound_spi = format_args!("{:#010x}", event.inbound.spi),
             outbound_spi = format_args!("{:#010x}", event.outbound.spi),
             "IPsec-SA established"
@@ -439,7 +445,8 @@ impl Endpoint {
         };
         let c = sa.children.remove(pos);
         if notify {
-            self.send_informational(sa, vec![informational::delete_esp(&[c.inbound_spi])]);
+            let delete = informational::delete_ipsec(c.protocol, &[c.inbound_spi]);
+            self.send_informational(sa, vec![delete]);
         }
         self.events.push_back(Event::ChildSaDeleted {
             child: c.id,

@@ -115,10 +115,10 @@ pub(crate) fn requests(msg: &Decrypted, _proof: HashVerified) -> Vec<Request> {
     out
 }
 
-/// A Delete for our inbound ESP SPIs.
-pub(crate) fn delete_esp(spis: &[u32]) -> Payload {
+/// A Delete for our inbound ESP or AH SPIs.
+pub(crate) fn delete_ipsec(protocol: crate::config::IpsecProtocol, spis: &[u32]) -> Payload {
     let d = Delete::new(
-        ProtocolId::ESP,
+        ProtocolId(protocol.protocol_id()),
         4,
         spis.iter().map(|s| s.to_be_bytes().to_vec()).collect(),
     );

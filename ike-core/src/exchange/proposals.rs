@@ -155,28 +155,131 @@ fn phase2_attributes(
     }
 }
 
-/// QM1: one ESP proposal carrying every configured transform.
-pub(crate) fn phase2_sa(policy: &ChildPolicy, spi: u32, carriage: Carriage) -> Payload {
-    let group = policy.pfs_group.map(crate::crypto::DhGroup::id);
-    let encapsulation = encapsulation_value(policy.mode, carriage);
-    let transforms = policy
-        .esp
-        .iter()
-        .zip(1u8..)
-        .map(|(t, n)| {
-            Transform::ipsec(
-                n,
-                TransformId(t.cipher.transform_id()),
-                &phase2_attributes(t, encapsulation, group, &policy.lifetime),
-            )
-        })
-        .collect();
-    let prop = Proposal::new(1, ProtocolId::ESP, spi.to_be_bytes().to_vec(), transforms);
-    payload_of(&SecurityAssociation::ipsec(vec![prop]))
+/// An AH transform for `alg`: the transform ID names the algorithm and the
+/// Authentication Algorithm attribute repeats it (RFC 2407 §4.4.3, §4.5).
+fn ah_transform(
+    number: u8,
+    alg: crate::config::IntegrityAlgorithm,
+    encapsulation: u16,
+    group: Option<u16>,
+    lifetime: &Lifetime,
+) -> Transform {
+    let t = crate::config::EspTransform {
+        cipher: crate::config::EspCipher::Null,
+        key_bits: None,
+        integrity: Some(alg),
+    };
+    Transform::ipsec(
+        number,
+        TransformId(crate::policy::ah_transform_id(alg)),
+        &phase2_attributes(&t, encapsulation, group, lifetime),
+    )
 }
 
-/// QM2: the chosen transform with our SPI.
-pub(crate) fn phase2_reply(choice: &Phase2Choice, policy: &ChildPolicy, spi: u32) -> Payload {
+/// An IPCOMP_DEFLATE proposal with our CPI, bundled under `number`
+/// (RFC 2393 §4.1: a 2-byte CPI in the SPI field).
+fn ipcomp_proposal(
+    number: u8,
+    transform: u8,
+    cpi: u16,
+    encapsulation: u16,
+    group: Option<u16>,
+    lifetime: &Lifetime,
+) -> Proposal {
+    let attrs = Phase2Attributes {
+        lifetimes: wire_lifetimes(lifetime),
+        group: group.map(GroupDescription),
+        encapsulation: Some(WireMode(encapsulation)),
+        ..Phase2Attributes::default()
+    };
+    let t = Transform::ipsec(
+        transform,
+        TransformId(crate::policy::IPCOMP_DEFLATE),
+        &attrs,
+    );
+    Proposal::new(
+        number,
+        ProtocolId::IPCOMP,
+        cpi.to_be_bytes().to_vec(),
+        vec![t],
+    )
+}
+
+/// QM1: an ESP proposal carrying every configured transform, then (with
+/// `accept_ah`) an AH alternative, each bundled with IPCOMP when
+/// `ipcomp` is set and `cpi` given. ESP and AH share `spi`: only one of
+/// them is chosen, and their SPI spaces are separate.
+pub(crate) fn phase2_sa(
+    policy: &ChildPolicy,
+    spi: u32,
+    cpi: Option<u16>,
+    carriage: Carriage,
+) -> Payload {
+    let group = policy.pfs_group.map(crate::crypto::DhGroup::id);
+    let encapsulation = encapsulation_value(policy.mode, carriage);
+    let mut proposals = Vec::new();
+    let mut number = 1u8;
+    let bundle = |main: Proposal, proposals: &mut Vec<Proposal>, number: &mut u8| {
+        proposals.push(main);
+        if let Some(cpi) = cpi.filter(|_| policy.ipcomp) {
+            proposals.push(ipcomp_proposal(
+                *number,
+                1,
+                cpi,
+                encapsulation,
+                group,
+                &policy.lifetime,
+            ));
+        }
+        *number = number.saturating_add(1);
+    };
+    if !policy.esp.is_empty() {
+        let transforms = policy
+            .esp
+            .iter()
+            .zip(1u8..)
+            .map(|(t, n)| {
+                Transform::ipsec(
+                    n,
+                    TransformId(t.cipher.transform_id()),
+                    &phase2_attributes(t, encapsulation, group, &policy.lifetime),
+                )
+            })
+            .collect();
+        let esp = Proposal::new(
+            number,
+            ProtocolId::ESP,
+            spi.to_be_bytes().to_vec(),
+            transforms,
+        );
+        bundle(esp, &mut proposals, &mut number);
+    }
+    let ah = policy.ah_algorithms();
+    if !ah.is_empty() {
+        let transforms = ah
+            .iter()
+            .zip(1u8..)
+            .map(|(a, n)| ah_transform(n, *a, encapsulation, group, &policy.lifetime))
+            .collect();
+        let p = Proposal::new(
+            number,
+            ProtocolId::AH,
+            spi.to_be_bytes().to_vec(),
+            transforms,
+        );
+        bundle(p, &mut proposals, &mut number);
+    }
+    payload_of(&SecurityAssociation::ipsec(proposals))
+}
+
+/// QM2: the chosen transform with our SPI, and the chosen IPCOMP transform
+/// with our CPI under the same proposal number.
+pub(crate) fn phase2_reply(
+    choice: &Phase2Choice,
+    policy: &ChildPolicy,
+    spi: u32,
+    cpi: Option<u16>,
+) -> Payload {
     let group = choice.pfs_group.map(crate::crypto::DhGroup::id);
     // The responder echoes the offer's lifetime; a shorter one of ours goes
     // in RESPONDER-LIFETIME (RFC 2407 §4.6.3.1).
@@ -202,13 +305,25 @@ pub(crate) fn phase2_reply(choice: &Phase2Choice, policy: &ChildPolicy, spi: u32
         TransformId(choice.offer.transform_id),
         &attrs,
     );
-    let prop = Proposal::new(
+    let protocol = ProtocolId(choice.protocol.protocol_id());
+    let mut proposals = vec![Proposal::new(
         choice.offer.proposal,
-        ProtocolId::ESP,
+        protocol,
         spi.to_be_bytes().to_vec(),
         vec![t],
-    );
-    payload_of(&SecurityAssociation::ipsec(vec![prop]))
+    )];
+    if let (Some(ipcomp), Some(cpi)) = (choice.ipcomp, cpi) {
+        let mode = ipcomp.mode.unwrap_or(encapsulation);
+        proposals.push(ipcomp_proposal(
+            ipcomp.proposal,
+            ipcomp.transform,
+            cpi,
+            mode,
+            group,
+            &ipcomp.lifetime,
+        ));
+    }
+    payload_of(&SecurityAssociation::ipsec(proposals))
 }
 
 /// The Phase 2 transforms of an SA payload body, in the peer's order.
@@ -216,9 +331,12 @@ pub(crate) fn parse_phase2_offers(body: &[u8]) -> Option<Vec<Phase2Offer>> {
     let sa = SecurityAssociation::parse_body(body).ok()?;
     let mut out = Vec::new();
     for p in &sa.proposals {
-        let spi = <[u8; 4]>::try_from(p.spi.as_slice())
-            .map(u32::from_be_bytes)
-            .unwrap_or(0);
+        // 4 bytes for AH/ESP; IPCOMP's CPI in 2 bytes, or in the low 2 of 4
+        // (RFC 2393 §4.1).
+        let spi = match p.spi.as_slice() {
+            [a, b] => u32::from(u16::from_be_bytes([*a, *b])),
+            s => <[u8; 4]>::try_from(s).map(u32::from_be_bytes).unwrap_or(0),
+        };
         for t in &p.transforms {
             let a = t.phase2_attributes();
             out.push(Phase2Offer {
@@ -328,9 +446,11 @@ mod tests {
                 kilobytes: Some(4608),
             },
             accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
         };
         let offers =
-            parse_phase2_offers(&phase2_sa(&policy, 0xc0ffee01, Carriage::Udp).body).unwrap();
+            parse_phase2_offers(&phase2_sa(&policy, 0xc0ffee01, None, Carriage::Udp).body).unwrap();
         assert_eq!(offers.len(), 2);
         assert!(
             offers
@@ -345,7 +465,7 @@ mod tests {
         let c = select_phase2(&offers, &policy, ProposalCheck::Exact).unwrap();
         assert_eq!(c.transform, policy.esp[0]);
         assert_eq!(c.mode, (EncapsulationMode::Transport, true));
-        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 7).body).unwrap();
+        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 7, None).body).unwrap();
         assert_eq!(reply.len(), 1);
         assert_eq!(
             (reply[0].spi, reply[0].transform_id, reply[0].key_bits),
@@ -367,17 +487,72 @@ mod tests {
             pfs_group: None,
             lifetime: Lifetime::seconds(3600),
             accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
         };
         let offers =
-            parse_phase2_offers(&phase2_sa(&policy, 0x1000, Carriage::UdpDraft).body).unwrap();
+            parse_phase2_offers(&phase2_sa(&policy, 0x1000, None, Carriage::UdpDraft).body)
+                .unwrap();
         assert_eq!(offers[0].mode, Some(61443));
         let c = select_phase2(&offers, &policy, ProposalCheck::Strict).unwrap();
         assert_eq!(c.mode, (EncapsulationMode::Tunnel, true));
         // The responder echoes the draft value.
-        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 9).body).unwrap();
+        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 9, None).body).unwrap();
         assert_eq!(reply[0].mode, Some(61443));
         policy.mode = EncapsulationMode::Transport;
-        let plain = parse_phase2_offers(&phase2_sa(&policy, 0x1000, Carriage::Plain).body).unwrap();
+        let plain =
+            parse_phase2_offers(&phase2_sa(&policy, 0x1000, None, Carriage::Plain).body).unwrap();
         assert_eq!(plain[0].mode, Some(2));
+    }
+
+    #[test]
+    fn esp_and_ah_alternatives_each_bundle_ipcomp_with_a_two_byte_cpi() {
+        let policy = ChildPolicy {
+            local: None,
+            remote: None,
+            mode: EncapsulationMode::Tunnel,
+            esp: vec![EspTransform {
+                cipher: EspCipher::AesCbc,
+                key_bits: Some(128),
+                integrity: Some(IntegrityAlgorithm::HmacSha1),
+            }],
+            pfs_group: None,
+            lifetime: Lifetime::seconds(3600),
+            accept_ah: true,
+            ah: vec![IntegrityAlgorithm::HmacSha256],
+            ipcomp: true,
+        };
+        let payload = phase2_sa(&policy, 0x0102_0304, Some(0x1234), Carriage::Plain);
+        let sa = SecurityAssociation::parse_body(&payload.body).unwrap();
+        let shape: Vec<(u8, ProtocolId, Vec<u8>, u8)> = sa
+            .proposals
+            .iter()
+            .map(|p| (p.number, p.protocol, p.spi.clone(), p.transforms[0].id.0))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (1, ProtocolId::ESP, vec![1, 2, 3, 4], 12),
+                (1, ProtocolId::IPCOMP, vec![0x12, 0x34], 2),
+                (2, ProtocolId::AH, vec![1, 2, 3, 4], 5),
+                (2, ProtocolId::IPCOMP, vec![0x12, 0x34], 2),
+            ]
+        );
+        // RFC 2407 §4.5: AH carries its Authentication Algorithm attribute.
+        let ah = sa.proposals[2].transforms[0].phase2_attributes();
+        assert_eq!(ah.auth_algorithm, Some(AuthAlgorithm(5)));
+        let offers = parse_phase2_offers(&payload.body).unwrap();
+        assert_eq!(offers[1].spi, 0x1234, "the CPI");
+        let c = select_phase2(&offers, &policy, ProposalCheck::Strict).unwrap();
+        assert_eq!(c.protocol, crate::config::IpsecProtocol::Esp);
+        assert_eq!(c.ipcomp.map(|o| o.spi), Some(0x1234));
+        let reply = parse_phase2_offers(&phase2_reply(&c, &policy, 7, Some(0x2345)).body).unwrap();
+        assert_eq!(
+            reply
+                .iter()
+                .map(|o| (o.proposal, o.protocol, o.spi))
+                .collect::<Vec<_>>(),
+            [(1, 3, 7), (1, 4, 0x2345)]
+        );
     }
 }

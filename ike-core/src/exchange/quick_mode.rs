@@ -20,19 +20,17 @@ use super::proof::{HashVerified, verify_hash};
 use super::proposals;
 use super::{Decrypted, Phase1Session, chain_bytes};
 use crate::config::{
-    ChildPolicy, EncapsulationMode, EspTransform, Lifetime, PeerConfig, TrafficSelector,
+    ChildPolicy, EncapsulationMode, EspTransform, IpsecProtocol, Lifetime, PeerConfig,
+    TrafficSelector,
 };
 use crate::crypto::quick_mode::{KeymatInputs, hash1, hash2, hash3, keymat};
 use crate::crypto::{DhGroup, DhPrivateKey, Gxy};
-use crate::endpoint::{FailureReason, SaKeys};
+use crate::endpoint::{FailureReason, IpcompSa, SaKeys};
 use crate::policy::{Attribute, Mismatch, Phase2Offer, ProposalCheck, select_phase2};
 use crate::wire::{
     Cookie, ExchangeType, Flags, Header, Identification, MessageId, NatOa, Payload, PayloadBody,
     PayloadType,
 };
-
-/// ESP's protocol ID in KEYMAT and proposals (RFC 2407 §4.4.1).
-const PROTO_ESP: u8 = 3;
 
 /// What a Quick Mode needs from its ISAKMP SA.
 pub(crate) struct QuickCtx<'a> {
@@ -75,6 +73,16 @@ impl QuickCtx<'_> {
         n
     }
 
+    /// A fresh CPI from the negotiated range 256..=61439 (RFC 3173 §3.3).
+    fn cpi(&mut self) -> u16 {
+        loop {
+            let c = (self.rng.next_u32() & 0xffff) as u16;
+            if (256..=61439).contains(&c) {
+                return c;
+            }
+        }
+    }
+
     /// A fresh SPI outside the reserved range 1..=255 (RFC 4303 §2.1).
     pub(crate) fn spi(&mut self) -> u32 {
         loop {
@@ -102,6 +110,8 @@ impl QuickCtx<'_> {
 
 /// A negotiated pair, before the endpoint gives it an id.
 pub(crate) struct NegotiatedChild {
+    pub(crate) protocol: IpsecProtocol,
+    pub(crate) ipcomp: Option<IpcompSa>,
     pub(crate) transform: EspTransform,
     pub(crate) mode: EncapsulationMode,
     pub(crate) udp: bool,
@@ -142,6 +152,8 @@ pub(crate) struct ExpectQm2 {
     mid: u32,
     policy: ChildPolicy,
     spi_in: u32,
+    /// Our CPI, when we offered IPComp.
+    cpi_in: Option<u16>,
     ni: Vec<u8>,
     dh: Option<DhPrivateKey>,
 }
@@ -155,6 +167,8 @@ pub(crate) struct ExpectQm3 {
 
 /// A responder's child waiting for HASH(3).
 struct NegotiatedChildParts {
+    protocol: IpsecProtocol,
+    ipcomp: Option<IpcompSa>,
     transform: EspTransform,
     mode: EncapsulationMode,
     udp: bool,
@@ -171,6 +185,8 @@ struct NegotiatedChildParts {
 impl NegotiatedChildParts {
     fn finish(self, verified: HashVerified) -> NegotiatedChild {
         NegotiatedChild {
+            protocol: self.protocol,
+            ipcomp: self.ipcomp,
             transform: self.transform,
             mode: self.mode,
             udp: self.udp,
@@ -208,8 +224,15 @@ fn selectors(msg: &Decrypted) -> Option<(Option<TrafficSelector>, Option<Traffic
     }
 }
 
+/// One direction's KEYMAT for `protocol`'s SPI (RFC 2409 §5.5), split
+/// into the encryption key and the integrity key (AH: integrity only).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the KEYMAT inputs of RFC 2409 §5.5"
+)]
 fn split_keys(
     ctx: &QuickCtx<'_>,
+    protocol: IpsecProtocol,
     transform: &EspTransform,
     gxy: Option<&Gxy>,
     spi: u32,
@@ -219,7 +242,7 @@ fn split_keys(
     let keys = ctx.session.keys.keys();
     let inputs = KeymatInputs {
         pfs_gxy: gxy,
-        protocol: PROTO_ESP,
+        protocol: protocol.protocol_id(),
         spi: &spi.to_be_bytes(),
         ni_b: ni,
         nr_b: nr,
@@ -248,13 +271,14 @@ pub(crate) fn initiate(
     policy: &ChildPolicy,
 ) -> Option<(QuickState, Vec<u8>, u32)> {
     let spi_in = ctx.spi();
+    let cpi_in = policy.ipcomp.then(|| ctx.cpi());
     let ni = ctx.nonce();
     let dh = match policy.pfs_group {
         Some(g) => Some(g.generate(&mut &mut *ctx.rng, None).ok()?),
         None => None,
     };
     let mut rest = vec![
-        proposals::phase2_sa(policy, spi_in, ctx.carriage),
+        proposals::phase2_sa(policy, spi_in, cpi_in, ctx.carriage),
         Payload::new(PayloadType::NONCE, ni.clone()),
     ];
     if let Some(dh) = &dh {
@@ -279,6 +303,7 @@ pub(crate) fn initiate(
         mid,
         policy: policy.clone(),
         spi_in,
+        cpi_in,
         ni,
         dh,
     }));
@@ -417,9 +442,13 @@ pub(crate) fn respond(
         (None, _) => (None, None),
     };
     let spi_in = ctx.spi();
+    let ipcomp = choice.ipcomp.map(|offer| IpcompSa {
+        inbound_cpi: ctx.cpi(),
+        outbound_cpi: (offer.spi & 0xffff) as u16,
+    });
     let nr = ctx.nonce();
     let mut rest = vec![
-        proposals::phase2_reply(&choice, &policy, spi_in),
+        proposals::phase2_reply(&choice, &policy, spi_in, ipcomp.map(|c| c.inbound_cpi)),
         Payload::new(PayloadType::NONCE, nr.clone()),
     ];
     if let Some(dh) = &dh {
@@ -439,9 +468,18 @@ pub(crate) fn respond(
     if choice.notify_lifetime {
         rest.push(proposals::responder_lifetime(spi_in, &choice.lifetime));
     }
-    let inbound = split_keys(ctx, &choice.transform, gxy.as_ref(), spi_in, &ni.body, &nr);
+    let inbound = split_keys(
+        ctx,
+        choice.protocol,
+        &choice.transform,
+        gxy.as_ref(),
+        spi_in,
+        &ni.body,
+        &nr,
+    );
     let outbound = split_keys(
         ctx,
+        choice.protocol,
         &choice.transform,
         gxy.as_ref(),
         choice.offer.spi,
@@ -461,6 +499,8 @@ pub(crate) fn respond(
         return QuickStep::Fail(FailureReason::Protocol("could not encrypt QM2".into()));
     };
     let child = NegotiatedChildParts {
+        protocol: choice.protocol,
+        ipcomp,
         transform: choice.transform,
         mode: choice.mode.0,
         udp: choice.mode.1,
@@ -526,16 +566,14 @@ impl ExpectQm2 {
         let (Some(sa), Some(nr)) = (msg.find(PayloadType::SA), msg.find(PayloadType::NONCE)) else {
             return QuickStep::Fail(FailureReason::Protocol("QM2 without SA or nonce".into()));
         };
-        let Some(offer) =
-            proposals::parse_phase2_offers(&sa.body).and_then(|o| o.into_iter().next())
-        else {
+        let Some(offers) = proposals::parse_phase2_offers(&sa.body) else {
             return QuickStep::Fail(FailureReason::Protocol(
                 "QM2 SA payload did not parse".into(),
             ));
         };
         // The responder must return one of our transforms; any lifetime it
         // echoes is ours, a shorter one arrives in RESPONDER-LIFETIME.
-        let choice = match select_phase2(&[offer], &self.policy, ProposalCheck::Obey) {
+        let choice = match select_phase2(&offers, &self.policy, ProposalCheck::Obey) {
             Ok(c) => c,
             Err(m) => {
                 return QuickStep::Fail(FailureReason::Protocol(format!(
@@ -570,8 +608,22 @@ impl ExpectQm2 {
             }
             (None, _) => None,
         };
+        let offer = choice.offer;
+        let ipcomp = match (choice.ipcomp, self.cpi_in) {
+            (None, _) => None,
+            (Some(theirs), Some(ours)) => Some(IpcompSa {
+                inbound_cpi: ours,
+                outbound_cpi: (theirs.spi & 0xffff) as u16,
+            }),
+            (Some(_), None) => {
+                return QuickStep::Fail(FailureReason::NoProposalChosenDetail(
+                    "responder added IPComp, which we did not offer".into(),
+                ));
+            }
+        };
         let inbound = split_keys(
             ctx,
+            choice.protocol,
             &choice.transform,
             gxy.as_ref(),
             self.spi_in,
@@ -580,6 +632,7 @@ impl ExpectQm2 {
         );
         let outbound = split_keys(
             ctx,
+            choice.protocol,
             &choice.transform,
             gxy.as_ref(),
             offer.spi,
@@ -598,6 +651,8 @@ impl ExpectQm2 {
             return QuickStep::Fail(FailureReason::Protocol("could not encrypt QM3".into()));
         };
         let child = NegotiatedChild {
+            protocol: choice.protocol,
+            ipcomp,
             transform: choice.transform,
             mode: choice.mode.0,
             udp: choice.mode.1,

@@ -9,6 +9,7 @@ mod select;
 use core::fmt;
 
 pub use check::{LifetimeDecision, Mismatch, ProposalCheck};
+pub(crate) use select::{IPCOMP_DEFLATE, ah_transform_id};
 pub use select::{
     Phase1Choice, Phase1Offer, Phase2Choice, Phase2Offer, confirm_phase1, select_phase1,
     select_phase2,

@@ -9,7 +9,7 @@
 use super::{Attribute, Mismatch, ProposalCheck};
 use crate::config::{
     AuthMethod, ChildPolicy, EncapsulationMode, EspCipher, EspTransform, IntegrityAlgorithm,
-    Lifetime, Phase1Proposal,
+    IpsecProtocol, Lifetime, Phase1Proposal,
 };
 use crate::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
 
@@ -34,7 +34,8 @@ pub struct Phase1Offer {
     pub lifetime: Lifetime,
 }
 
-/// One Phase 2 ESP transform as offered (RFC 2407 §4.5 attribute values).
+/// One Phase 2 transform (AH, ESP or IPCOMP) as offered (RFC 2407 §4.5
+/// attribute values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Phase2Offer {
     /// Proposal number.
@@ -43,7 +44,7 @@ pub struct Phase2Offer {
     pub transform: u8,
     /// Protocol ID (2 AH, 3 ESP, 4 IPComp).
     pub protocol: u8,
-    /// The peer's SPI for this proposal.
+    /// The peer's SPI for this proposal (for IPCOMP, the CPI in the low 16 bits).
     pub spi: u32,
     /// Transform ID.
     pub transform_id: u8,
@@ -71,10 +72,15 @@ pub struct Phase1Choice {
 /// What a Phase 2 responder settled on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phase2Choice {
-    /// The offer accepted.
+    /// The offer accepted (the ESP or AH transform).
     pub offer: Phase2Offer,
-    /// The transform.
+    /// ESP or AH.
+    pub protocol: IpsecProtocol,
+    /// The transform. For AH the cipher is [`EspCipher::Null`] and
+    /// `integrity` is AH's authentication algorithm.
     pub transform: EspTransform,
+    /// The IPCOMP (DEFLATE) transform bundled with it, if accepted.
+    pub ipcomp: Option<Phase2Offer>,
     /// Mode and whether it is UDP-encapsulated.
     pub mode: (EncapsulationMode, bool),
     /// PFS group.
@@ -222,20 +228,94 @@ pub fn confirm_phase1(
     select_phase1(core::slice::from_ref(chosen), ours, ProposalCheck::Obey).map(|c| c.proposal)
 }
 
-fn phase2_against(
+/// The AH transform ID for an authentication algorithm (RFC 2407 §4.4.3,
+/// RFC 4868 §2.4).
+pub(crate) fn ah_transform_id(alg: IntegrityAlgorithm) -> u8 {
+    match alg {
+        IntegrityAlgorithm::HmacMd5 => 2,
+        IntegrityAlgorithm::HmacSha1 => 3,
+        IntegrityAlgorithm::HmacSha256 => 5,
+        IntegrityAlgorithm::HmacSha384 => 6,
+        IntegrityAlgorithm::HmacSha512 => 7,
+    }
+}
+
+/// IPCOMP_DEFLATE (RFC 2407 §4.4.5), the one compression we negotiate.
+pub(crate) const IPCOMP_DEFLATE: u8 = 2;
+
+/// Mode (with the UDP flag), PFS group and lifetime as decided.
+type CommonAttributes = (
+    (EncapsulationMode, bool),
+    Option<DhGroup>,
+    super::LifetimeDecision,
+);
+
+/// The attributes every Phase 2 transform is judged on: mode, PFS group
+/// and lifetime.
+fn common_attributes(
+    offer: &Phase2Offer,
+    policy: &ChildPolicy,
+    check: ProposalCheck,
+) -> Result<CommonAttributes, Mismatch> {
+    // RFC 2407 §4.5: mode defaults to "unspecified"; racoon treats that as tunnel.
+    let mode = offer.mode.map_or(
+        Some((EncapsulationMode::Tunnel, false)),
+        EncapsulationMode::from_ike_id,
+    );
+    let Some(mode) = mode.filter(|(m, _)| *m == policy.mode) else {
+        return Err(mismatch(
+            Attribute::EncapsulationMode,
+            format!(
+                "{:?}",
+                offer
+                    .mode
+                    .map(|m| EncapsulationMode::from_ike_id(m).map_or("unknown", |x| x.0.name()))
+            ),
+            policy.mode.name().to_owned(),
+        ));
+    };
+    let ours_group = policy.pfs_group.map(DhGroup::id);
+    let group = check.pfs_group(ours_group, offer.group)?;
+    let pfs_group = match group {
+        None => None,
+        Some(g) => Some(DhGroup::from_id(g).ok_or_else(|| {
+            mismatch(
+                Attribute::PfsGroup,
+                show_group(Some(g)),
+                show_group(ours_group),
+            )
+        })?),
+    };
+    let decision = check.lifetime(policy.lifetime, offer.lifetime)?;
+    Ok((mode, pfs_group, decision))
+}
+
+fn choice(
+    offer: &Phase2Offer,
+    protocol: IpsecProtocol,
+    transform: EspTransform,
+    policy: &ChildPolicy,
+    check: ProposalCheck,
+) -> Result<Phase2Choice, Mismatch> {
+    let (mode, pfs_group, decision) = common_attributes(offer, policy, check)?;
+    Ok(Phase2Choice {
+        offer: *offer,
+        protocol,
+        transform,
+        ipcomp: None,
+        mode,
+        pfs_group,
+        lifetime: decision.lifetime,
+        notify_lifetime: decision.notify,
+    })
+}
+
+fn esp_against(
     offer: &Phase2Offer,
     ours: &EspTransform,
     policy: &ChildPolicy,
     check: ProposalCheck,
 ) -> Result<Phase2Choice, Mismatch> {
-    if offer.protocol != 3 {
-        let name = match offer.protocol {
-            2 => "AH".to_owned(),
-            4 => "IPComp".to_owned(),
-            p => format!("protocol {p}"),
-        };
-        return Err(mismatch(Attribute::Protocol, name, "ESP".into()));
-    }
     let cipher = EspCipher::from_transform_id(offer.transform_id);
     if cipher != Some(ours.cipher) {
         let offered = cipher.map_or_else(
@@ -280,63 +360,173 @@ fn phase2_against(
             show(ours.integrity),
         ));
     }
-    // RFC 2407 §4.5: mode defaults to "unspecified"; racoon treats that as tunnel.
-    let mode = offer.mode.map_or(
-        Some((EncapsulationMode::Tunnel, false)),
-        EncapsulationMode::from_ike_id,
-    );
-    let Some(mode) = mode.filter(|(m, _)| *m == policy.mode) else {
-        return Err(mismatch(
-            Attribute::EncapsulationMode,
-            format!(
-                "{:?}",
-                offer
-                    .mode
-                    .map(|m| EncapsulationMode::from_ike_id(m).map_or("unknown", |x| x.0.name()))
-            ),
-            policy.mode.name().to_owned(),
-        ));
+    let transform = EspTransform {
+        cipher: ours.cipher,
+        key_bits,
+        integrity,
     };
-    let ours_group = policy.pfs_group.map(DhGroup::id);
-    let group = check.pfs_group(ours_group, offer.group)?;
-    let pfs_group = match group {
-        None => None,
-        Some(g) => Some(DhGroup::from_id(g).ok_or_else(|| {
-            mismatch(
-                Attribute::PfsGroup,
-                show_group(Some(g)),
-                show_group(ours_group),
-            )
-        })?),
-    };
-    let decision = check.lifetime(policy.lifetime, offer.lifetime)?;
-    Ok(Phase2Choice {
-        offer: *offer,
-        transform: EspTransform {
-            cipher: ours.cipher,
-            key_bits,
-            integrity,
-        },
-        mode,
-        pfs_group,
-        lifetime: decision.lifetime,
-        notify_lifetime: decision.notify,
-    })
+    choice(offer, IpsecProtocol::Esp, transform, policy, check)
 }
 
-/// Phase 2 responder: the first offered ESP transform our policy accepts.
+/// An AH transform: its transform ID names the algorithm, and the
+/// Authentication Algorithm attribute, which RFC 2407 §4.5 requires for
+/// AH, must agree with it.
+fn ah_against(
+    offer: &Phase2Offer,
+    ours: IntegrityAlgorithm,
+    policy: &ChildPolicy,
+    check: ProposalCheck,
+) -> Result<Phase2Choice, Mismatch> {
+    let by_id = [
+        IntegrityAlgorithm::HmacMd5,
+        IntegrityAlgorithm::HmacSha1,
+        IntegrityAlgorithm::HmacSha256,
+        IntegrityAlgorithm::HmacSha384,
+        IntegrityAlgorithm::HmacSha512,
+    ]
+    .into_iter()
+    .find(|a| ah_transform_id(*a) == offer.transform_id);
+    let attribute = offer.integrity.map(IntegrityAlgorithm::from_ike_id);
+    let agrees = attribute.is_none_or(|a| a == by_id);
+    if by_id != Some(ours) || !agrees {
+        let offered = by_id.map_or_else(
+            || format!("AH transform {}", offer.transform_id),
+            |a| format!("AH {}", a.name()),
+        );
+        return Err(mismatch(
+            Attribute::IntegrityAlgorithm,
+            offered,
+            format!("AH {}", ours.name()),
+        ));
+    }
+    let transform = EspTransform {
+        cipher: EspCipher::Null,
+        key_bits: None,
+        integrity: Some(ours),
+    };
+    choice(offer, IpsecProtocol::Ah, transform, policy, check)
+}
+
+/// How a bundle of protocols is written in failure messages.
+fn bundle_name(protocols: &[u8]) -> String {
+    let names: Vec<String> = protocols
+        .iter()
+        .map(|p| {
+            IpsecProtocol::from_protocol_id(*p).map_or_else(
+                || format!("protocol {p}"),
+                |x| match x {
+                    IpsecProtocol::IpComp => "IPComp".to_owned(),
+                    other => other.name().to_owned(),
+                },
+            )
+        })
+        .collect();
+    names.join("+")
+}
+
+/// One proposal (RFC 2408 §4.2: the payloads sharing a proposal number are
+/// one bundle, all of whose protocols must be accepted together). ESP or
+/// AH, each optionally with IPCOMP, are supported; AH+ESP is refused.
+fn bundle_against(
+    bundle: &[Phase2Offer],
+    policy: &ChildPolicy,
+    check: ProposalCheck,
+) -> Result<Phase2Choice, Mismatch> {
+    let mut protocols: Vec<u8> = Vec::new();
+    for o in bundle {
+        if !protocols.contains(&o.protocol) {
+            protocols.push(o.protocol);
+        }
+    }
+    let offered = bundle_name(&protocols);
+    let refuse = |required: &str| mismatch(Attribute::Protocol, offered.clone(), required.into());
+    let has = |p: IpsecProtocol| protocols.contains(&p.protocol_id());
+    if protocols
+        .iter()
+        .any(|p| IpsecProtocol::from_protocol_id(*p).is_none())
+    {
+        return Err(refuse("ESP"));
+    }
+    let main = match (has(IpsecProtocol::Esp), has(IpsecProtocol::Ah)) {
+        (true, true) => {
+            return Err(refuse(
+                "ESP or AH, not both (AH+ESP bundles are not supported)",
+            ));
+        }
+        (false, false) => return Err(refuse("ESP or AH with IPComp")),
+        (false, true) if !policy.accept_ah => return Err(refuse("ESP (accept_ah off)")),
+        (false, true) => IpsecProtocol::Ah,
+        (true, false) => IpsecProtocol::Esp,
+    };
+    let ipcomp = has(IpsecProtocol::IpComp);
+    if ipcomp && !policy.ipcomp {
+        return Err(refuse(&format!(
+            "{} without IPComp (ipcomp off)",
+            main.name()
+        )));
+    }
+    let mut errors = Vec::new();
+    let mut chosen = None;
+    'offers: for offer in bundle.iter().filter(|o| o.protocol == main.protocol_id()) {
+        let attempts: Vec<Result<Phase2Choice, Mismatch>> = match main {
+            IpsecProtocol::Ah => policy
+                .ah_algorithms()
+                .into_iter()
+                .map(|a| ah_against(offer, a, policy, check))
+                .collect(),
+            _ => policy
+                .esp
+                .iter()
+                .map(|t| esp_against(offer, t, policy, check))
+                .collect(),
+        };
+        for a in attempts {
+            match a {
+                Ok(c) => {
+                    chosen = Some(c);
+                    break 'offers;
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let Some(mut c) = chosen else {
+        return Err(furthest(errors).unwrap_or_else(|| {
+            mismatch(
+                Attribute::Protocol,
+                offered.clone(),
+                format!("{} with a configured algorithm", main.name()),
+            )
+        }));
+    };
+    if ipcomp {
+        let deflate = bundle.iter().find(|o| {
+            o.protocol == IpsecProtocol::IpComp.protocol_id() && o.transform_id == IPCOMP_DEFLATE
+        });
+        let Some(d) = deflate else {
+            return Err(mismatch(
+                Attribute::Protocol,
+                offered,
+                "IPComp DEFLATE".into(),
+            ));
+        };
+        c.ipcomp = Some(*d);
+    }
+    Ok(c)
+}
+
+/// Phase 2 responder: the first proposal (in the peer's order) whose
+/// bundle our policy accepts, with its first acceptable transform.
 pub fn select_phase2(
     offers: &[Phase2Offer],
     policy: &ChildPolicy,
     check: ProposalCheck,
 ) -> Result<Phase2Choice, Mismatch> {
     let mut errors = Vec::new();
-    for offer in offers {
-        for t in &policy.esp {
-            match phase2_against(offer, t, policy, check) {
-                Ok(c) => return Ok(c),
-                Err(e) => errors.push(e),
-            }
+    for bundle in offers.chunk_by(|a, b| a.proposal == b.proposal) {
+        match bundle_against(bundle, policy, check) {
+            Ok(c) => return Ok(c),
+            Err(e) => errors.push(e),
         }
     }
     Err(furthest(errors)
@@ -421,6 +611,8 @@ mod tests {
             pfs_group: Some(DhGroup::Modp1536),
             lifetime: Lifetime::seconds(3600),
             accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
         }
     }
 
@@ -471,7 +663,7 @@ mod tests {
         let e = select_phase2(&[o], &child(), ProposalCheck::Obey).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "peer offered protocol AH, policy requires ESP"
+            "peer offered protocol AH, policy requires ESP (accept_ah off)"
         );
     }
 }

@@ -43,6 +43,8 @@ pub fn pix_child() -> ChildPolicy {
         pfs_group: None,
         lifetime: Lifetime::seconds(3600),
         accept_ah: false,
+        ah: Vec::new(),
+        ipcomp: false,
     }
 }
 
