@@ -5,7 +5,7 @@ mod sim;
 use std::time::Duration;
 
 use ike_core::config::Lifetime;
-use ike_core::endpoint::{ChildSaId, DownReason, Event};
+use ike_core::endpoint::{ChildSaId, DownReason, Event, IkeSaHandle};
 use sim::fixtures::{
     A, B, children, endpoint, failures, pair_with, peer, pix_child, pix_pair, pix_phase1,
 };
@@ -288,6 +288,43 @@ fn simultaneous_initiation_converges_on_one_pair() {
         assert_eq!(*a[0].outbound.encryption, *b[0].inbound.encryption);
         // The kept pair is the one the lower address (A) initiated.
         assert!(a[0].initiator);
+        // One ISAKMP SA each: B, which initiated the redundant one, deleted
+        // it; the survivor is the one A initiated, carrying the pair.
+        let live_sas = |events: &[Event]| {
+            let down: Vec<IkeSaHandle> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Phase1Down { sa, .. } => Some(*sa),
+                    _ => None,
+                })
+                .collect();
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Phase1Up { sa, initiator, .. } if !down.contains(sa) => {
+                        Some((*sa, *initiator))
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let (sas_a, sas_b) = (live_sas(&p.a.events), live_sas(&p.b.events));
+        assert_eq!(sas_a.len(), 1, "seed {seed}: A's ISAKMP SAs {sas_a:?}");
+        assert_eq!(sas_b.len(), 1, "seed {seed}: B's ISAKMP SAs {sas_b:?}");
+        assert!(sas_a[0].1 && !sas_b[0].1, "A's Phase 1 survives");
+        assert_eq!(a[0].ike_sa, sas_a[0].0);
+        assert_eq!(b[0].ike_sa, sas_b[0].0);
+        let reason = |events: &[Event]| {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Phase1Down { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reason(&p.b.events), [DownReason::Replaced]);
+        assert_eq!(reason(&p.a.events), [DownReason::DeletedByPeer]);
         // No endless duplicates: the traffic stops.
         let sent = p.a.sent.len() + p.b.sent.len();
         p.advance(Duration::from_secs(600));

@@ -69,6 +69,11 @@ impl IkeSa {
         qms.chain(children).chain(held).flatten().min()
     }
 
+    /// Over (lifetime or replaced) and holding no pair: nothing keeps it.
+    pub(super) fn retired(&self) -> bool {
+        self.expired && self.children.is_empty()
+    }
+
     fn session(&mut self) -> Option<&mut Phase1Session> {
         self.state.established_mut().map(|e| &mut e.session)
     }
@@ -428,14 +433,56 @@ impl Endpoint {
             return;
         }
         match loser_sa {
-            None => self.delete_child_in(sa, loser_id, true),
+            None => {
+                self.delete_child_in(sa, loser_id, true);
+                self.retire_if_redundant(sa, false);
+            }
             Some(h) => {
                 if let Some(mut o) = self.sas.remove(&h) {
                     self.delete_child_in(&mut o, loser_id, true);
-                    self.sas.insert(h, o);
+                    // `sa`, out of the table here, is the peer's SA that stays.
+                    let beside = sa.state.established().is_some() && !sa.expired;
+                    self.retire_if_redundant(&mut o, beside);
+                    if !o.retired() {
+                        self.sas.insert(h, o);
+                    }
                 }
             }
         }
+    }
+
+    /// A simultaneous initiation also leaves two ISAKMP SAs. Once the pair
+    /// we initiated lost to the peer's (see [`Self::resolve_duplicate`]),
+    /// the ISAKMP SA we initiated for it carries nothing: we delete it with
+    /// an authenticated Delete (RFC 2408 §3.15), as strongSwan and racoon
+    /// remove duplicate IKEv1 SAs, and the peer's SA stays. Only its
+    /// initiator does this, so the two sides never delete both.
+    /// `beside`: another established SA with the peer is out of the table.
+    fn retire_if_redundant(&mut self, s: &mut IkeSa, beside: bool) {
+        let peer_ip = canonical(s.remote.ip());
+        let idle = s.children.is_empty()
+            && s.held.is_empty()
+            && s.pending_children.is_empty()
+            && !s.quick.values().any(|q| q.linger_until.is_none());
+        let other = beside
+            || self.sas.values().any(|o| {
+                o.handle != s.handle
+                    && canonical(o.remote.ip()) == peer_ip
+                    && o.state.established().is_some()
+                    && !o.expired
+            });
+        if s.role != super::Role::Initiator || s.expired || !idle || !other {
+            return;
+        }
+        let delete = informational::delete_isakmp(s.cky_i, s.cky_r);
+        self.send_informational(s, vec![delete]);
+        tracing::info!(remote = %s.remote, "ISAKMP-SA deleted: duplicate of a simultaneous initiation");
+        self.events.push_back(Event::Phase1Down {
+            sa: s.handle,
+            remote: s.remote,
+            reason: DownReason::Replaced,
+        });
+        s.expired = true;
     }
 
     /// Removes a child, telling the peer with a Delete when `notify`.
@@ -790,7 +837,7 @@ impl Endpoint {
         if !authenticated {
             super::undo_float(&mut sa, old_path);
         }
-        if keep {
+        if keep && !sa.retired() {
             self.sas.insert(handle, sa);
         }
     }
