@@ -10,9 +10,11 @@ use ike_core::config::{
     ChildPolicy, EncapsulationMode, EspCipher, EspTransform, IntegrityAlgorithm, Lifetime,
     TrafficSelector,
 };
+use ike_core::endpoint::ChildSa;
 use ipsec_examples::daemon::config::{ChildSpd, SpdLevel};
 use ipsec_examples::daemon::kernel::KernelSas;
 use ipsec_examples::daemon::kernel_testing::negotiate;
+use ipsec_examples::daemon::kernel_udp::bypass_ipsec;
 use pfkey::socket::SessionError;
 use pfkey::wire::{IpsecLevel, IpsecMode, PolicyDir, SaType};
 use pfkey::{Session, SocketError, request};
@@ -48,6 +50,20 @@ fn policy(local: &str, remote: &str, mode: EncapsulationMode, t: EspTransform) -
         ah: Vec::new(),
         ipcomp: false,
     }
+}
+
+/// A transport pair between hosts `a` and `b`.
+fn transport_pair(a: IpAddr, b: IpAddr, t: EspTransform, nat_t: bool) -> ChildSa {
+    let (sa, sb) = (a.to_string(), b.to_string());
+    let (pair, _) = negotiate(
+        a,
+        b,
+        policy(&sa, &sb, EncapsulationMode::Transport, t),
+        policy(&sb, &sa, EncapsulationMode::Transport, t),
+        nat_t,
+    )
+    .expect("negotiated");
+    pair
 }
 
 fn send_all(s: &mut Session, msgs: Vec<pfkey::wire::Message>) {
@@ -157,14 +173,7 @@ fn glue_nat_t_transport_pair_reads_back_with_ports() {
         integrity: Some(IntegrityAlgorithm::HmacMd5),
     };
     let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
-    let (pair, _) = negotiate(
-        a,
-        b,
-        policy("192.0.2.1", "192.0.2.2", EncapsulationMode::Transport, t),
-        policy("192.0.2.2", "192.0.2.1", EncapsulationMode::Transport, t),
-        true,
-    )
-    .expect("negotiated");
+    let pair = transport_pair(a, b, t, true);
     let mut sas = KernelSas::default();
     send_all(
         &mut s,
@@ -222,24 +231,7 @@ fn glue_sha2_icv_lengths_in_the_kernel() {
             ip(&format!("192.0.2.{}", 10 + 2 * i)),
             ip(&format!("192.0.2.{}", 11 + 2 * i)),
         );
-        let (pair, _) = negotiate(
-            a,
-            b,
-            policy(
-                &a.to_string(),
-                &b.to_string(),
-                EncapsulationMode::Transport,
-                t,
-            ),
-            policy(
-                &b.to_string(),
-                &a.to_string(),
-                EncapsulationMode::Transport,
-                t,
-            ),
-            false,
-        )
-        .expect("negotiated");
+        let pair = transport_pair(a, b, t, false);
         send_all(
             &mut s,
             sas.install(
@@ -277,4 +269,19 @@ fn glue_sha2_icv_lengths_in_the_kernel() {
     );
     assert_eq!(icv("sha384"), "192");
     assert_eq!(icv("sha512"), "256");
+}
+
+/// The IKE sockets' per-socket bypass policy is accepted by the kernel
+/// (af_key parses it), for IPv4 and IPv6.
+#[test]
+#[ignore = "needs a kernel with PF_KEY: run in the QEMU guest (tests/kernel-vm/ci.sh)"]
+fn glue_ike_sockets_bypass_ipsec() {
+    if open().is_none() {
+        return;
+    }
+    let v4 = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    bypass_ipsec(&v4).expect("IP_IPSEC_POLICY");
+    if let Ok(v6) = std::net::UdpSocket::bind("[::1]:0") {
+        bypass_ipsec(&v6).expect("IPV6_IPSEC_POLICY");
+    }
 }

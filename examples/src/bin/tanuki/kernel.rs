@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ike_core::endpoint::{ChildSa, Endpoint, Event};
 use ipsec_examples::daemon::config::{ChildSpd, DaemonConfig};
 use ipsec_examples::daemon::kernel::{KernelSas, acquire_target, expire_action};
-use ipsec_examples::daemon::kernel_udp::enable_esp_in_udp;
+use ipsec_examples::daemon::kernel_udp::{bypass_ipsec, enable_esp_in_udp};
 use pfkey::client::{Acquire, Event as KernelEvent};
 use pfkey::wire::{Message, SaType};
 use pfkey::{Session, SocketError, request};
@@ -29,9 +29,11 @@ pub(crate) struct KernelPath {
 }
 
 impl KernelPath {
-    /// Opens PF_KEY, registers for ESP and AH, and makes the port-4500
-    /// socket hand ESP-in-UDP to the kernel.
-    pub(crate) fn open(natt: &UdpSocket) -> Result<Self, String> {
+    /// Opens PF_KEY, registers for ESP and AH, makes the port-4500 socket
+    /// hand ESP-in-UDP to the kernel, and exempts both IKE sockets from the
+    /// SPD (racoon does the same: a host-to-host `any` policy would
+    /// otherwise hold IKE for the SA only IKE can make).
+    pub(crate) fn open(ike: &UdpSocket, natt: &UdpSocket) -> Result<Self, String> {
         let session = Session::open().map_err(|e| match e {
             SocketError::NoPfKey => super::NO_PF_KEY.to_owned(),
             other => format!("data_path = \"kernel\": {other}"),
@@ -50,7 +52,11 @@ impl KernelPath {
             Ok(()) => debug!("UDP_ENCAP_ESPINUDP set on the port-4500 socket"),
             Err(e) => warn!("UDP_ENCAP on port 4500: {e} (NAT-T ESP will not reach the kernel)"),
         }
-        info!("kernel data path: PF_KEY open, registered for ESP and AH");
+        for (port, socket) in [(500, ike), (4500, natt)] {
+            bypass_ipsec(socket)
+                .map_err(|e| format!("IPsec bypass policy on the UDP {port} socket: {e}"))?;
+        }
+        info!("kernel data path: PF_KEY open, registered for ESP and AH; IKE sockets bypass IPsec");
         Ok(path)
     }
 

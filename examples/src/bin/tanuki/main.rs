@@ -480,7 +480,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
         .map(|name| EspPath::open(c, name))
         .transpose()?;
     let mut kernel = match c.data_path {
-        DataPathKind::Kernel => Some(kernel::KernelPath::open(&sockets.natt)?),
+        DataPathKind::Kernel => Some(kernel::KernelPath::open(&sockets.ike, &sockets.natt)?),
         DataPathKind::User => None,
     };
     let mut esp_buf = vec![0u8; MAX_DATAGRAM];
