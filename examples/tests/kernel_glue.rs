@@ -285,3 +285,56 @@ fn glue_ike_sockets_bypass_ipsec() {
         bypass_ipsec(&v6).expect("IPV6_IPSEC_POLICY");
     }
 }
+
+/// An AH pair (policy `accept_ah`, HMAC-SHA1) goes in as two AH SAs with
+/// their authentication keys, which GET reads back.
+#[test]
+#[ignore = "needs a kernel with PF_KEY: run in the QEMU guest (tests/kernel-vm/ci.sh)"]
+fn glue_ah_pair_reads_back() {
+    let Some(mut s) = open() else { return };
+    let _ = s.request(request::flush(SaType::Unspec));
+    let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    let ah = |local: IpAddr, remote: IpAddr| {
+        let mut p = policy(
+            &local.to_string(),
+            &remote.to_string(),
+            EncapsulationMode::Tunnel,
+            EspTransform {
+                cipher: EspCipher::Null,
+                key_bits: None,
+                integrity: Some(IntegrityAlgorithm::HmacSha1),
+            },
+        );
+        p.esp.clear();
+        p.accept_ah = true;
+        p.ah = vec![IntegrityAlgorithm::HmacSha1];
+        p
+    };
+    let (pair, _) = negotiate(a, b, ah(a, b), ah(b, a), false).expect("AH negotiated");
+    let mut sas = KernelSas::default();
+    send_all(
+        &mut s,
+        sas.install(
+            &pair,
+            ChildSpd {
+                level: None,
+                reqid: 0,
+            },
+        )
+        .expect("installable"),
+    );
+    for (spi, src, dst, keys) in [
+        (pair.inbound.spi, b, a, &pair.inbound),
+        (pair.outbound.spi, a, b, &pair.outbound),
+    ] {
+        let got = s
+            .request(request::get(SaType::Ah, spi, src, dst))
+            .expect("GET");
+        assert_eq!(got.header.satype, SaType::Ah);
+        let sa = got.sa().expect("sa");
+        assert_eq!((sa.spi, sa.auth), (spi, 3));
+        assert_eq!(got.key_auth().expect("key").as_bytes(), &keys.integrity[..]);
+        assert_eq!(got.sa2().expect("sa2").mode, IpsecMode::Tunnel);
+    }
+    send_all(&mut s, sas.remove_all());
+}

@@ -65,8 +65,8 @@ pub enum KernelError {
     /// does not fit the algorithm.
     #[error("{0}")]
     Algorithm(String),
-    /// IPComp pairs are not installed.
-    #[error("{0} SAs are not installed through PF_KEY by tanuki")]
+    /// IPComp pairs and bundles are not installed.
+    #[error("{0} is not installed through PF_KEY by tanuki")]
     Protocol(&'static str),
     /// A traffic selector PF_KEY cannot express (an address range that is
     /// not a prefix).
@@ -140,10 +140,15 @@ fn ipsec_mode(m: EncapsulationMode) -> IpsecMode {
 
 /// The SA type of a pair.
 fn sa_type(c: &ChildSa) -> Result<SaType, KernelError> {
+    // A bundle needs two SAs per direction and two-request policies whose
+    // modes differ (IPComp carries the tunnel, ESP goes transport inside).
+    if c.ipcomp.is_some() {
+        return Err(KernelError::Protocol("an IPComp bundle"));
+    }
     match c.protocol {
         IpsecProtocol::Esp => Ok(SaType::Esp),
         IpsecProtocol::Ah => Ok(SaType::Ah),
-        IpsecProtocol::IpComp => Err(KernelError::Protocol("IPComp")),
+        IpsecProtocol::IpComp => Err(KernelError::Protocol("an IPComp pair")),
     }
 }
 
@@ -737,6 +742,68 @@ mod tests {
         let e = install_requests(&a, 0).expect_err("SHA-256");
         assert_eq!(e, KernelError::Algorithm(SHA256_TRUNCATION.into()));
         assert!(e.to_string().contains("96-bit ICV"), "{e}");
+    }
+
+    #[test]
+    fn ah_pair_is_installed_as_ah_with_its_key_only() {
+        let policy = |local, remote| {
+            let mut p = child(
+                Some(local),
+                Some(remote),
+                EncapsulationMode::Transport,
+                esp(EspCipher::Null, None, Some(IntegrityAlgorithm::HmacSha1)),
+            );
+            p.esp.clear();
+            p.accept_ah = true;
+            p.ah = vec![IntegrityAlgorithm::HmacSha1];
+            p
+        };
+        let (a, _) = negotiate(ip(A), ip(B), policy(A, B), policy(B, A), false).expect("AH");
+        assert_eq!(a.protocol, IpsecProtocol::Ah);
+        let msgs: Vec<Message> = install_requests(&a, 0)
+            .expect("installable")
+            .iter()
+            .map(wire)
+            .collect();
+        for m in &msgs {
+            assert_eq!(m.header.satype, SaType::Ah);
+        }
+        let sa = sa_of(&msgs[1]);
+        assert_eq!((sa.spi, sa.auth, sa.encrypt), (a.inbound.spi, 3, 0));
+        assert_eq!(
+            msgs[1].key_auth().expect("key").as_bytes(),
+            &a.inbound.integrity[..]
+        );
+        assert!(msgs[1].key_encrypt().is_none());
+        let p = policies(
+            &a,
+            ChildSpd {
+                level: Some(SpdLevel::Require),
+                reqid: 0,
+            },
+        )
+        .expect("ok");
+        assert!(p.iter().all(|(_, p)| p.requests[0].proto == IpsecProto::Ah));
+    }
+
+    #[test]
+    fn ipcomp_bundles_are_refused_by_name() {
+        let t = esp(
+            EspCipher::AesCbc,
+            Some(128),
+            Some(IntegrityAlgorithm::HmacSha1),
+        );
+        let (mut ca, mut cb) = tunnel_children(t);
+        ca.ipcomp = true;
+        cb.ipcomp = true;
+        let (a, _) = negotiate(ip(A), ip(B), ca, cb, false).expect("ESP+IPComp");
+        assert!(a.ipcomp.is_some());
+        let e = install_requests(&a, 0).expect_err("bundle");
+        assert_eq!(e, KernelError::Protocol("an IPComp bundle"));
+        assert_eq!(
+            e.to_string(),
+            "an IPComp bundle is not installed through PF_KEY by tanuki"
+        );
     }
 
     #[test]
