@@ -19,6 +19,12 @@ use pfkey::socket::SessionError;
 use pfkey::wire::{IpsecLevel, IpsecMode, PolicyDir, SaType};
 use pfkey::{Session, SocketError, request};
 
+/// No generated policies, reqid 0.
+const NO_SPD: ChildSpd = ChildSpd {
+    level: None,
+    reqid: 0,
+};
+
 fn ip(s: &str) -> IpAddr {
     s.parse().expect("ip")
 }
@@ -175,17 +181,7 @@ fn glue_nat_t_transport_pair_reads_back_with_ports() {
     let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
     let pair = transport_pair(a, b, t, true);
     let mut sas = KernelSas::default();
-    send_all(
-        &mut s,
-        sas.install(
-            &pair,
-            ChildSpd {
-                level: None,
-                reqid: 0,
-            },
-        )
-        .expect("installable"),
-    );
+    send_all(&mut s, sas.install(&pair, NO_SPD).expect("installable"));
     let got = s
         .request(request::get(SaType::Esp, pair.outbound.spi, a, b))
         .expect("GET");
@@ -232,17 +228,7 @@ fn glue_sha2_icv_lengths_in_the_kernel() {
             ip(&format!("192.0.2.{}", 11 + 2 * i)),
         );
         let pair = transport_pair(a, b, t, false);
-        send_all(
-            &mut s,
-            sas.install(
-                &pair,
-                ChildSpd {
-                    level: None,
-                    reqid: 0,
-                },
-            )
-            .expect("installable"),
-        );
+        send_all(&mut s, sas.install(&pair, NO_SPD).expect("installable"));
     }
     let out = std::process::Command::new("ip")
         .args(["xfrm", "state"])
@@ -312,17 +298,7 @@ fn glue_ah_pair_reads_back() {
     };
     let (pair, _) = negotiate(a, b, ah(a, b), ah(b, a), false).expect("AH negotiated");
     let mut sas = KernelSas::default();
-    send_all(
-        &mut s,
-        sas.install(
-            &pair,
-            ChildSpd {
-                level: None,
-                reqid: 0,
-            },
-        )
-        .expect("installable"),
-    );
+    send_all(&mut s, sas.install(&pair, NO_SPD).expect("installable"));
     for (spi, src, dst, keys) in [
         (pair.inbound.spi, b, a, &pair.inbound),
         (pair.outbound.spi, a, b, &pair.outbound),

@@ -528,6 +528,17 @@ mod tests {
     use ike_core::config::{ChildPolicy, EspTransform};
     use pfkey::wire::{MessageType, Sa, SaState};
 
+    /// No generated policies, reqid 0.
+    const NO_SPD: ChildSpd = ChildSpd {
+        level: None,
+        reqid: 0,
+    };
+    /// Generated `require` policies.
+    const REQUIRE: ChildSpd = ChildSpd {
+        level: Some(SpdLevel::Require),
+        reqid: 0,
+    };
+
     const A: &str = "192.168.1.100";
     const B: &str = "192.168.2.100";
 
@@ -775,14 +786,7 @@ mod tests {
             &a.inbound.integrity[..]
         );
         assert!(msgs[1].key_encrypt().is_none());
-        let p = policies(
-            &a,
-            ChildSpd {
-                level: Some(SpdLevel::Require),
-                reqid: 0,
-            },
-        )
-        .expect("ok");
+        let p = policies(&a, REQUIRE).expect("ok");
         assert!(p.iter().all(|(_, p)| p.requests[0].proto == IpsecProto::Ah));
     }
 
@@ -815,17 +819,7 @@ mod tests {
                 .contains("cannot be installed through PF_KEY on Linux"),
             "{e}"
         );
-        assert!(
-            KernelSas::default()
-                .install(
-                    &a,
-                    ChildSpd {
-                        level: None,
-                        reqid: 0
-                    }
-                )
-                .is_err()
-        );
+        assert!(KernelSas::default().install(&a, NO_SPD).is_err());
     }
 
     #[test]
@@ -946,31 +940,14 @@ mod tests {
             );
         }
         // `require`: reqid 0 in the policy, as the kernel matches SAs to it.
-        let p = policies(
-            &a,
-            ChildSpd {
-                level: Some(SpdLevel::Require),
-                reqid: 0,
-            },
-        )
-        .expect("ok");
+        let p = policies(&a, REQUIRE).expect("ok");
         assert!(
             p.iter().all(
                 |(_, p)| p.requests[0].level == IpsecLevel::Require && p.requests[0].reqid == 0
             )
         );
         // No level: no policies (the SPD is setkey's).
-        assert!(
-            policies(
-                &a,
-                ChildSpd {
-                    level: None,
-                    reqid: 0
-                }
-            )
-            .expect("ok")
-            .is_empty()
-        );
+        assert!(policies(&a, NO_SPD).expect("ok").is_empty());
     }
 
     #[test]
@@ -1016,10 +993,7 @@ mod tests {
         let pairs = negotiate_pairs(ip(A), ip(B), ca, cb, false, 2).expect("two pairs");
         let (old, new) = (&pairs[0].0, &pairs[1].0);
         assert_ne!(old.id, new.id);
-        let spd = ChildSpd {
-            level: Some(SpdLevel::Require),
-            reqid: 0,
-        };
+        let spd = REQUIRE;
         let mut sas = KernelSas::default();
         assert_eq!(sas.install(old, spd).expect("old").len(), 6);
         // Policies already there: SAs only.
@@ -1085,14 +1059,7 @@ mod tests {
         );
         let (a, _) = tunnel_pair(t);
         let mut sas = KernelSas::default();
-        sas.install(
-            &a,
-            ChildSpd {
-                level: None,
-                reqid: 0,
-            },
-        )
-        .expect("ok");
+        sas.install(&a, NO_SPD).expect("ok");
         let expire = |kind, spi, dst: &str| Expire {
             kind,
             satype: SaType::Esp,
@@ -1120,13 +1087,7 @@ mod tests {
             address: ip(address),
             passive,
             on_demand: true,
-            child_spd: vec![
-                ChildSpd {
-                    level: None,
-                    reqid: 0
-                };
-                children.len()
-            ],
+            child_spd: vec![NO_SPD; children.len()],
             children,
             auth_summary: Vec::new(),
         };
