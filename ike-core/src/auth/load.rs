@@ -24,7 +24,7 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    fn new(what: &'static str, detail: impl core::fmt::Display) -> Self {
+    pub(crate) fn new(what: &'static str, detail: impl core::fmt::Display) -> Self {
         Self {
             what,
             detail: detail.to_string(),

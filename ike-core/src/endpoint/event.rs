@@ -175,6 +175,22 @@ pub enum FailureReason {
     /// reported because it usually names the real problem.
     #[error("peer did not complete the negotiation; it sent an unauthenticated {0}")]
     UnauthenticatedNotify(String),
+    /// The peer's certificate or RSA signature was refused (RFC 2409
+    /// §5.1); the text names what did not match and what relaxes it.
+    #[error("{0}")]
+    PeerAuthentication(crate::auth::AuthError),
+    /// RSA signatures were negotiated but the peer's message has no SIG.
+    #[error("peer's {0} has no SIG payload although RSA-signature authentication was negotiated")]
+    MissingSignature(&'static str),
+    /// A certificate peer needs wall-clock time, which was never given.
+    #[error(
+        "wall-clock time not set: call Endpoint::set_wall_clock before authenticating certificate peers"
+    )]
+    WallClockNotSet,
+    /// We cannot authenticate ourselves (no signer for the negotiated
+    /// method, or signing failed).
+    #[error("cannot authenticate ourselves: {0}")]
+    LocalAuthentication(String),
 }
 
 impl FailureReason {
@@ -188,8 +204,29 @@ impl FailureReason {
             Self::NoPreSharedKey(_) => N::AUTHENTICATION_FAILED,
             Self::AuthenticationFailed(_) => N::INVALID_HASH_INFORMATION,
             Self::Protocol(_) => N::PAYLOAD_MALFORMED,
+            Self::PeerAuthentication(e) => auth_notify(e),
+            Self::MissingSignature(_) => N::AUTHENTICATION_FAILED,
+            Self::WallClockNotSet => N::AUTHENTICATION_FAILED,
             _ => return None,
         })
+    }
+}
+
+/// The notify for a refused certificate peer (RFC 2408 §3.14.1).
+fn auth_notify(e: &crate::auth::AuthError) -> crate::wire::NotifyType {
+    use crate::auth::AuthError as E;
+    use crate::wire::NotifyType as N;
+    match e {
+        E::BadSignature { .. } => N::INVALID_SIGNATURE,
+        E::NoSubjectAltName { .. }
+        | E::SubjectAltNameMismatch { .. }
+        | E::SubjectMismatch { .. }
+        | E::UncheckableIdType { .. }
+        | E::UnexpectedIdentity { .. } => N::INVALID_ID_INFORMATION,
+        E::NoPeerKey => N::CERTIFICATE_UNAVAILABLE,
+        E::Load(_) => N::INVALID_CERT_ENCODING,
+        E::UntrustedIssuer { .. } => N::INVALID_CERT_AUTHORITY,
+        _ => N::INVALID_CERTIFICATE,
     }
 }
 

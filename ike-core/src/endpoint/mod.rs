@@ -548,6 +548,12 @@ impl Endpoint {
                 undo_float(&mut sa, old_path);
                 self.fail(&sa, Phase::One, reason);
             }
+            Step::FailNotify(reason, notify) => {
+                // The refusal, encrypted under the keys this Phase 1 derived.
+                undo_float(&mut sa, old_path);
+                self.transmits.push_back((sa.local, sa.remote, notify));
+                self.fail(&sa, Phase::One, reason);
+            }
         }
     }
 
@@ -661,7 +667,7 @@ impl Endpoint {
                 self.dropped(Dropped::Malformed);
                 None
             }
-            Step::Fail(reason) => {
+            Step::Fail(reason) | Step::FailNotify(reason, _) => {
                 if self.refused.len() == REFUSED_MEMORY {
                     self.refused.pop_front();
                 }

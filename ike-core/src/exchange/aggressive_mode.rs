@@ -1,10 +1,13 @@
-//! Phase 1 Aggressive Mode with pre-shared keys (RFC 2409 §5, §5.4).
+//! Phase 1 Aggressive Mode with pre-shared keys (RFC 2409 §5, §5.4) or
+//! RSA signatures (§5.1).
 //!
 //! ```text
 //! Initiator                               Responder
-//! HDR, SA, KE, Ni, IDii          -->
-//!                                <--      HDR, SA, KE, Nr, IDir, HASH_R
-//! HDR, HASH_I                    -->
+//! HDR, SA, KE, Ni, IDii [, CR]   -->
+//!                                <--      HDR, SA, KE, Nr, IDir, HASH_R  (PSK)
+//!                                <--      HDR, SA, KE, Nr, IDir [, CERT], SIG_R [, CR]  (RSA)
+//! HDR, HASH_I                    -->                                     (PSK)
+//! HDR, [CERT,] SIG_I             -->                                     (RSA)
 //! ```
 //!
 //! The identities travel in clear, so the PSK is found by the initiator's
@@ -18,12 +21,11 @@
 //! accepted too, since some peers send one.
 
 use super::main_mode::{
-    DropKind, Established, Phase1Ctx, Phase1State, Step, emit, find, has_initial_contact,
-    id_payload, peer_identity, plain, session,
+    DropKind, Established, PeerProof, Phase1Ctx, Phase1State, Step, Verdict, emit, find,
+    has_initial_contact, id_payload, our_proof, peer_identity, plain, rsa_config, session,
 };
-use super::proof::verify_phase1;
-use super::{Phase1Session, proposals};
-use crate::config::{Identity, Phase1Proposal};
+use super::{Phase1Session, proposals, signature};
+use crate::config::{AuthMethod, Identity, Phase1Proposal};
 use crate::crypto::DhPrivateKey;
 use crate::crypto::phase1_hash::Phase1HashInputs;
 use crate::endpoint::FailureReason;
@@ -73,6 +75,12 @@ pub(crate) fn initiate(ctx: &mut Phase1Ctx<'_>) -> Option<(Phase1State, Vec<u8>)
         Payload::new(PayloadType::NONCE, ni),
         id,
     ];
+    // The method is not chosen yet: ask for certificates if we offer RSA.
+    if let Some(rsa) = ctx.peer.auth.rsa()
+        && offered.iter().any(|p| p.auth == AuthMethod::RsaSignature)
+    {
+        payloads.extend(signature::certificate_requests(rsa));
+    }
     payloads.extend(super::nat::vendor_ids(ctx.peer, None, false));
     let bytes = emit(ctx.header(), payloads)?;
     Some((Phase1State::ExpectAm2(Box::new(state)), bytes))
@@ -129,8 +137,19 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
         Payload::new(PayloadType::KEY_EXCHANGE, gxr.clone()),
         Payload::new(PayloadType::NONCE, nr),
         id,
-        Payload::new(PayloadType::HASH, hash_r.as_bytes().to_vec()),
     ];
+    match our_proof(
+        ctx,
+        &proposal,
+        &signature::received_requests(payloads),
+        &hash_r,
+    ) {
+        Ok(proof) => out.extend(proof),
+        Err(e) => return Step::Fail(e),
+    }
+    if let Ok(Some(rsa)) = rsa_config(ctx.peer, &proposal) {
+        out.extend(signature::certificate_requests(rsa));
+    }
     out.extend(super::nat::vendor_ids(ctx.peer, ctx.nat, true));
     // RFC 3947 §3.2: NAT-D goes in AM2 and AM3 (AM1 has no responder cookie yet).
     out.extend(ctx.nat_d(proposal.hash));
@@ -153,11 +172,10 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
 impl ExpectAm2 {
     pub(crate) fn handle(self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
         let payloads = plain(msg).unwrap_or_default();
-        let (Some(sa), Some(ke), Some(nr), Some(hash)) = (
+        let (Some(sa), Some(ke), Some(nr)) = (
             find(payloads, PayloadType::SA),
             find(payloads, PayloadType::KEY_EXCHANGE),
             find(payloads, PayloadType::NONCE),
-            find(payloads, PayloadType::HASH),
         ) else {
             return Step::Drop(Phase1State::ExpectAm2(self), DropKind::Malformed);
         };
@@ -201,12 +219,30 @@ impl ExpectAm2 {
             idii_b: &self.idii_b,
             idir_b: &idir_b,
         };
-        // A wrong PSK shows here; the message cannot be fixed by a resend.
-        let Some(proof) = verify_phase1(&session.keys.hash_r(&inputs), &hash.body) else {
-            return Step::Drop(Phase1State::ExpectAm2(self), DropKind::BadHash);
-        };
+        let expected = session.keys.hash_r(&inputs);
         let hash_i = session.keys.hash_i(&inputs);
-        let mut out = vec![Payload::new(PayloadType::HASH, hash_i.as_bytes().to_vec())];
+        let checked = PeerProof {
+            message: "AM2",
+            payloads,
+            peer_id: &peer_id,
+            expected: &expected,
+        }
+        .check(ctx, &proposal, &mut session, None);
+        let proof = match checked {
+            Verdict::Authenticated(proof) => proof,
+            // A wrong PSK shows here; the message cannot be fixed by a resend.
+            Verdict::Drop => return Step::Drop(Phase1State::ExpectAm2(self), DropKind::BadHash),
+            Verdict::Refused(step) => return step,
+        };
+        let mut out = match our_proof(
+            ctx,
+            &proposal,
+            &signature::received_requests(payloads),
+            &hash_i,
+        ) {
+            Ok(proof) => proof,
+            Err(e) => return Step::Fail(e),
+        };
         out.extend(ctx.nat_d(proposal.hash));
         if ctx.first_contact {
             out.push(proposals::initial_contact(&ctx.cky_i, &ctx.cky_r));
@@ -245,11 +281,22 @@ impl ExpectAm3 {
             },
         };
         ctx.check_nat_d(self.proposal.hash, &payloads);
-        let Some(hash) = find(&payloads, PayloadType::HASH) else {
+        if rsa_config(ctx.peer, &self.proposal).is_ok_and(|r| r.is_none())
+            && find(&payloads, PayloadType::HASH).is_none()
+        {
             return Step::Drop(Phase1State::ExpectAm3(self), DropKind::Malformed);
-        };
-        let Some(proof) = verify_phase1(&self.expected_hash_i, &hash.body) else {
-            return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash);
+        }
+        let checked = PeerProof {
+            message: "AM3",
+            payloads: &payloads,
+            peer_id: &self.peer_id,
+            expected: &self.expected_hash_i,
+        }
+        .check(ctx, &self.proposal, &mut self.session, None);
+        let proof = match checked {
+            Verdict::Authenticated(proof) => proof,
+            Verdict::Drop => return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash),
+            Verdict::Refused(step) => return step,
         };
         let initial_contact = self.initial_contact || has_initial_contact(&payloads);
         Step::Next {

@@ -1,17 +1,22 @@
-//! Phase 1 Main Mode with pre-shared keys (RFC 2409 §5, §5.4).
+//! Phase 1 Main Mode with pre-shared keys (RFC 2409 §5, §5.4) or RSA
+//! signatures (§5.1).
 //!
 //! ```text
 //! Initiator                         Responder
 //! HDR, SA                    -->                         MM1
 //!                            <--    HDR, SA              MM2
-//! HDR, KE, Ni                -->                         MM3
-//!                            <--    HDR, KE, Nr          MM4
-//! HDR*, IDii, HASH_I [, N]   -->                         MM5
-//!                            <--    HDR*, IDir, HASH_R   MM6
+//! HDR, KE, Ni [, CR]         -->                         MM3
+//!                            <--    HDR, KE, Nr [, CR]   MM4
+//! HDR*, IDii, HASH_I [, N]   -->                         MM5 (PSK)
+//! HDR*, IDii [, CERT], SIG_I [, N] -->                   MM5 (RSA)
+//!                            <--    HDR*, IDir, HASH_R   MM6 (PSK)
+//!                            <--    HDR*, IDir [, CERT], SIG_R  MM6 (RSA)
 //! ```
 //!
 //! The PSK is chosen by the peer's address: MM5 is encrypted under keys
-//! derived from it, so the identity inside cannot select it.
+//! derived from it, so the identity inside cannot select it. With RSA
+//! signatures the keys need no secret but the DH one, and the peer is
+//! judged by its certificate and SIG (see [`super::signature`]).
 
 use std::net::SocketAddr;
 
@@ -19,17 +24,19 @@ use rand_core::CryptoRngCore;
 
 use super::nat::{self, NatDetection, NatVariant};
 use super::proof::{PeerAuthenticated, verify_phase1};
-use super::proposals;
 use super::{Decrypted, Phase1Session};
-use crate::config::{EndpointConfig, Identity, PeerConfig, Phase1Proposal};
+use super::{informational, proposals, signature};
+use crate::config::{
+    AuthMethod, EndpointConfig, Identity, PeerConfig, Phase1Proposal, RsaAuthConfig,
+};
 use crate::crypto::key_schedule::Phase1Inputs;
 use crate::crypto::phase1_hash::Phase1HashInputs;
 use crate::crypto::{DhPrivateKey, IvChain, KeySchedule, Phase1Auth, Prf};
 use crate::endpoint::FailureReason;
 use crate::policy::{confirm_phase1, select_phase1};
 use crate::wire::{
-    Cookie, ExchangeType, Header, Identification, Message, MessageId, Payload, PayloadBody,
-    PayloadType,
+    CertificateRequest, Cookie, ExchangeType, Header, Identification, Message, MessageId, Payload,
+    PayloadBody, PayloadType,
 };
 
 /// What one Phase 1 message needs from its surroundings.
@@ -54,7 +61,6 @@ pub(crate) struct Phase1Ctx<'a> {
     pub(crate) nat_result: Option<NatDetection>,
     /// Wall-clock time now, for certificate validity; `None` until the
     /// caller set it.
-    #[allow(dead_code, reason = "read by the signature path")]
     pub(crate) wall_clock: Option<crate::auth::UnixTime>,
 }
 
@@ -141,6 +147,9 @@ pub(crate) enum Step {
     Drop(Phase1State, DropKind),
     /// The negotiation failed.
     Fail(FailureReason),
+    /// The negotiation failed; send the peer this encrypted Informational
+    /// saying why (the Phase 1 keys exist).
+    FailNotify(FailureReason, Vec<u8>),
 }
 
 /// Why a message was dropped, for stats.
@@ -226,6 +235,8 @@ pub(crate) struct ExpectMm5 {
     session: Phase1Session,
     gxi: Vec<u8>,
     gxr: Vec<u8>,
+    /// The initiator's CR payloads from MM3, to choose what MM6 carries.
+    peer_requests: Vec<CertificateRequest>,
 }
 
 pub(crate) fn plain(msg: &Message) -> Option<&[Payload]> {
@@ -251,18 +262,19 @@ pub(crate) fn session(
     gxi: &[u8],
     gxr: &[u8],
 ) -> Result<Phase1Session, FailureReason> {
-    if proposal.auth != crate::config::AuthMethod::PreSharedKey {
-        return Err(FailureReason::Protocol(
-            "RSA-signature authentication is configured but not yet wired into the engine".into(),
-        ));
-    }
-    let psk = ctx.psk()?;
+    let auth = match proposal.auth {
+        AuthMethod::PreSharedKey => Phase1Auth::PreSharedKey(ctx.psk()?),
+        AuthMethod::RsaSignature => {
+            rsa_config(ctx.peer, proposal)?;
+            Phase1Auth::Signature
+        }
+    };
     let gxy = dh
         .compute_shared(peer_ke)
         .map_err(|e| FailureReason::Protocol(format!("peer's DH public value refused: {e}")))?;
     let inputs = Phase1Inputs {
         prf: Prf::hmac(proposal.hash),
-        auth: Phase1Auth::PreSharedKey(psk),
+        auth,
         gxy: &gxy,
         ni,
         nr,
@@ -274,6 +286,126 @@ pub(crate) fn session(
     let iv = keys.phase1_iv(gxi, gxr);
     let ivs = IvChain::new(proposal.hash, proposal.cipher.block_len(), iv);
     Ok(Phase1Session { keys, ivs })
+}
+
+/// The peer's RSA configuration when `proposal` authenticates with RSA
+/// signatures; `None` for pre-shared keys.
+pub(crate) fn rsa_config<'a>(
+    peer: &'a PeerConfig,
+    proposal: &Phase1Proposal,
+) -> Result<Option<&'a RsaAuthConfig>, FailureReason> {
+    match proposal.auth {
+        AuthMethod::PreSharedKey => Ok(None),
+        AuthMethod::RsaSignature => peer.auth.rsa().map(Some).ok_or_else(|| {
+            FailureReason::LocalAuthentication(
+                "an RSA-signature transform was negotiated but this peer has no RSA key or certificate configured (PeerConfig::auth)".into(),
+            )
+        }),
+    }
+}
+
+/// Our proof for MM5/MM6/AM2/AM3: HASH for pre-shared keys; for RSA
+/// signatures [CERT…,] SIG over the same hash.
+pub(crate) fn our_proof(
+    ctx: &mut Phase1Ctx<'_>,
+    proposal: &Phase1Proposal,
+    peer_requests: &[CertificateRequest],
+    hash: &crate::crypto::HashValue,
+) -> Result<Vec<Payload>, FailureReason> {
+    match rsa_config(ctx.peer, proposal)? {
+        None => Ok(vec![Payload::new(
+            PayloadType::HASH,
+            hash.as_bytes().to_vec(),
+        )]),
+        Some(rsa) => signature::our_proof(&mut *ctx.rng, rsa, peer_requests, hash),
+    }
+}
+
+/// Refuses the peer after Phase 1 keys exist: the reason, and an
+/// Informational carrying its notify encrypted under those keys.
+pub(crate) fn refuse(
+    ctx: &mut Phase1Ctx<'_>,
+    session: &mut Phase1Session,
+    reason: FailureReason,
+) -> Step {
+    let Some(notify) = signature::refusal_notify(&reason) else {
+        return Step::Fail(reason);
+    };
+    let mut mid = 0;
+    while mid == 0 {
+        mid = ctx.rng.next_u32();
+    }
+    match informational::seal(session, ctx.cky_i, ctx.cky_r, mid, vec![notify]) {
+        Some(bytes) => Step::FailNotify(reason, bytes),
+        None => Step::Fail(reason),
+    }
+}
+
+/// What the peer's MM5/MM6/AM2/AM3 offers as proof, and the hash it must
+/// prove (HASH_I or HASH_R, computed locally).
+pub(crate) struct PeerProof<'m> {
+    pub(crate) message: &'static str,
+    pub(crate) payloads: &'m [Payload],
+    pub(crate) peer_id: &'m Identity,
+    pub(crate) expected: &'m crate::crypto::HashValue,
+}
+
+/// The outcome of [`PeerProof::check`].
+pub(crate) enum Verdict {
+    /// The peer is authenticated.
+    Authenticated(PeerAuthenticated),
+    /// A HASH that does not verify: garbage or a wrong PSK; stay put.
+    Drop,
+    /// The peer was refused: fail with this step (which may carry an
+    /// encrypted notify).
+    Refused(Step),
+}
+
+impl PeerProof<'_> {
+    /// Checks the HASH (pre-shared keys) or the CERT and SIG payloads (RSA
+    /// signatures). `received`, when the message was encrypted, moves the
+    /// IV chain past it once it counts: always with signatures (the refusal
+    /// notify follows it), only when the HASH verified with a PSK.
+    pub(crate) fn check(
+        self,
+        ctx: &mut Phase1Ctx<'_>,
+        proposal: &Phase1Proposal,
+        session: &mut Phase1Session,
+        received: Option<&Decrypted>,
+    ) -> Verdict {
+        let accept = |session: &mut Phase1Session| {
+            if let Some(dec) = received {
+                session.accept(0, dec);
+            }
+        };
+        match rsa_config(ctx.peer, proposal) {
+            Err(e) => Verdict::Refused(Step::Fail(e)),
+            Ok(Some(rsa)) => {
+                let verdict = signature::verify_peer(
+                    rsa,
+                    ctx.wall_clock,
+                    self.message,
+                    self.payloads,
+                    self.peer_id,
+                    self.expected,
+                );
+                accept(session);
+                match verdict {
+                    Ok(proof) => Verdict::Authenticated(proof),
+                    Err(reason) => Verdict::Refused(refuse(ctx, session, reason)),
+                }
+            }
+            Ok(None) => {
+                let Some(proof) = find(self.payloads, PayloadType::HASH)
+                    .and_then(|hash| verify_phase1(self.expected, &hash.body))
+                else {
+                    return Verdict::Drop;
+                };
+                accept(session);
+                Verdict::Authenticated(proof)
+            }
+        }
+    }
 }
 
 pub(crate) fn id_payload(id: &Identity) -> Payload {
@@ -414,6 +546,12 @@ impl ExpectMm2 {
             Payload::new(PayloadType::KEY_EXCHANGE, dh.public_value().to_vec()),
             Payload::new(PayloadType::NONCE, ni.clone()),
         ];
+        match rsa_config(ctx.peer, &proposal) {
+            Ok(rsa) => {
+                payloads.extend(rsa.map(signature::certificate_requests).unwrap_or_default())
+            }
+            Err(e) => return Step::Fail(e),
+        }
         payloads.extend(ctx.nat_d(proposal.hash));
         let Some(bytes) = emit(ctx.header(), payloads) else {
             return Step::Drop(Phase1State::ExpectMm2(self), DropKind::Malformed);
@@ -464,6 +602,9 @@ impl ExpectMm3 {
             Payload::new(PayloadType::KEY_EXCHANGE, gxr.clone()),
             Payload::new(PayloadType::NONCE, nr),
         ];
+        if let Ok(Some(rsa)) = rsa_config(ctx.peer, &self.proposal) {
+            reply.extend(signature::certificate_requests(rsa));
+        }
         reply.extend(ctx.nat_d(self.proposal.hash));
         let Some(bytes) = emit(ctx.header(), reply) else {
             return Step::Drop(Phase1State::ExpectMm3(self), DropKind::Malformed);
@@ -475,6 +616,7 @@ impl ExpectMm3 {
                 session,
                 gxi: ke.body.clone(),
                 gxr,
+                peer_requests: signature::received_requests(payloads),
             })),
             reply: Some(bytes),
             expect_reply: true,
@@ -516,10 +658,12 @@ impl ExpectMm4 {
             idii_b: &id.body,
             idir_b: &[],
         });
-        let mut out = vec![
-            id,
-            Payload::new(PayloadType::HASH, hash_i.as_bytes().to_vec()),
-        ];
+        let requests = signature::received_requests(payloads);
+        let mut out = vec![id];
+        match our_proof(ctx, &self.proposal, &requests, &hash_i) {
+            Ok(proof) => out.extend(proof),
+            Err(e) => return Step::Fail(e),
+        }
         if ctx.first_contact {
             out.push(proposals::initial_contact(&ctx.cky_i, &ctx.cky_r));
         }
@@ -560,32 +704,40 @@ impl ExpectMm5 {
             Err(None) => return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash),
             Err(Some(reason)) => return Step::Fail(reason),
         };
-        let Some(hash) = dec.find(PayloadType::HASH) else {
-            return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
-        };
+        let (cky_i, cky_r) = (ctx.cky_i, ctx.cky_r);
         let inputs = Phase1HashInputs {
             gxi: &self.gxi,
             gxr: &self.gxr,
-            cky_i: &ctx.cky_i.0,
-            cky_r: &ctx.cky_r.0,
+            cky_i: &cky_i.0,
+            cky_r: &cky_r.0,
             sai_b: &self.sai_b,
             idii_b: &idii_b,
             idir_b: &[],
         };
-        let Some(proof) = verify_phase1(&self.session.keys.hash_i(&inputs), &hash.body) else {
-            return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash);
+        let expected = self.session.keys.hash_i(&inputs);
+        let checked = PeerProof {
+            message: "MM5",
+            payloads: &dec.payloads,
+            peer_id: &peer_id,
+            expected: &expected,
+        }
+        .check(ctx, &self.proposal, &mut self.session, Some(&dec));
+        let proof = match checked {
+            Verdict::Authenticated(proof) => proof,
+            Verdict::Drop => return Step::Drop(Phase1State::ExpectMm5(self), DropKind::BadHash),
+            Verdict::Refused(step) => return step,
         };
-        self.session.accept(0, &dec);
         let initial_contact = has_initial_contact(&dec.payloads);
         let id = id_payload(&ctx.our_identity());
         let hash_r = self.session.keys.hash_r(&Phase1HashInputs {
             idir_b: &id.body,
             ..inputs
         });
-        let out = vec![
-            id,
-            Payload::new(PayloadType::HASH, hash_r.as_bytes().to_vec()),
-        ];
+        let mut out = vec![id];
+        match our_proof(ctx, &self.proposal, &self.peer_requests, &hash_r) {
+            Ok(proof) => out.extend(proof),
+            Err(e) => return Step::Fail(e),
+        }
         let Some(bytes) = self.session.seal(ctx.header(), &out) else {
             return Step::Fail(FailureReason::Protocol("could not encrypt MM6".into()));
         };
@@ -613,9 +765,6 @@ impl ExpectMm6 {
             Err(None) => return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash),
             Err(Some(reason)) => return Step::Fail(reason),
         };
-        let Some(hash) = dec.find(PayloadType::HASH) else {
-            return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
-        };
         let expected = self.session.keys.hash_r(&Phase1HashInputs {
             gxi: &self.gxi,
             gxr: &self.gxr,
@@ -625,10 +774,18 @@ impl ExpectMm6 {
             idii_b: &[],
             idir_b: &idir_b,
         });
-        let Some(proof) = verify_phase1(&expected, &hash.body) else {
-            return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash);
+        let checked = PeerProof {
+            message: "MM6",
+            payloads: &dec.payloads,
+            peer_id: &peer_id,
+            expected: &expected,
+        }
+        .check(ctx, &self.proposal, &mut self.session, Some(&dec));
+        let proof = match checked {
+            Verdict::Authenticated(proof) => proof,
+            Verdict::Drop => return Step::Drop(Phase1State::ExpectMm6(self), DropKind::BadHash),
+            Verdict::Refused(step) => return step,
         };
-        self.session.accept(0, &dec);
         let initial_contact = has_initial_contact(&dec.payloads);
         Step::Next {
             next: Phase1State::Established(Box::new(Established::new(

@@ -1,8 +1,10 @@
 //! The IKEv1 exchanges, each a set of state structs holding only what is
 //! valid in that state:
 //!
-//! - [`main_mode`]: Phase 1 Main Mode with pre-shared keys (RFC 2409 §5.4);
-//! - [`aggressive_mode`]: Phase 1 Aggressive Mode with pre-shared keys;
+//! - [`main_mode`]: Phase 1 Main Mode (RFC 2409 §5), pre-shared keys or
+//!   RSA signatures;
+//! - [`aggressive_mode`]: Phase 1 Aggressive Mode, likewise;
+//! - [`signature`]: what RSA-signature authentication (§5.1) adds to both;
 //! - [`quick_mode`]: Phase 2 Quick Mode (RFC 2409 §5.5), PFS optional;
 //! - [`informational`]: protected Notify and Delete (RFC 2408 §4.8, RFC 2409 §5.7);
 //! - [`nat`]: NAT-T vendor IDs, NAT-D and detection (RFC 3947);
@@ -18,6 +20,7 @@ pub(crate) mod nat;
 pub(crate) mod proof;
 pub(crate) mod proposals;
 pub(crate) mod quick_mode;
+pub(crate) mod signature;
 
 use crate::crypto::{IvChain, KeySchedule, Prf};
 use crate::wire::{
