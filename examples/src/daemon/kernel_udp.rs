@@ -1,6 +1,6 @@
 //! Socket options of the kernel data path that neither std, socket2 nor
 //! nix offers, so this module holds its only `unsafe` call
-//! ([`set_option`]):
+//! (`set_option`):
 //! - `UDP_ENCAP_ESPINUDP` on the IKE port-4500 socket: the Linux kernel then
 //!   takes ESP-in-UDP (RFC 3948) off that socket itself and hands the daemon
 //!   only IKE (after the non-ESP marker);
