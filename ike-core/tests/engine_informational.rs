@@ -349,7 +349,14 @@ fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
     );
     let now = p.now;
     p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
-    p.advance(Duration::from_secs(260));
+    // A's proactive Phase 1 rekey (at 90 s) goes nowhere: A is cut off
+    // from 85 s to 160 s, so the ISAKMP SA expires at 100 s with its pair.
+    p.advance(Duration::from_secs(85));
+    p.a.blackhole = true;
+    p.advance(Duration::from_secs(75));
+    p.a.blackhole = false;
+    assert_eq!(failures(&p.a.events).len(), 1, "the rekey's Phase 1 gave up");
+    p.advance(Duration::from_secs(100));
     let downs =
         p.a.events
             .iter()
@@ -452,4 +459,89 @@ fn dpd_probe_is_answered() {
     assert_eq!(answered, [seq]);
     let next = p.a.ep.probe_peer(p.now, sa).unwrap();
     assert_eq!(next, seq.wrapping_add(1));
+}
+
+#[test]
+fn phase1_is_rekeyed_before_it_expires_and_children_keep_working() {
+    // Phase 1 lives 100 s: A re-establishes it at 90 s and 180 s. The pair
+    // lives 300 s, so its rekey (soft expiry at 240 s) runs on the third
+    // ISAKMP SA, and its Delete of the old pair is understood by B.
+    let mut p1 = pix_phase1();
+    p1.lifetime = Lifetime::seconds(100);
+    let mut child = pix_child();
+    child.lifetime = Lifetime::seconds(300);
+    let mut p = pair_with(
+        peer(B, vec![p1], vec![child.clone()]),
+        peer(A, vec![p1], vec![child.clone()]),
+        12,
+    );
+    let now = p.now;
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+    p.advance(Duration::from_secs(200));
+    let ups = |events: &[Event]| {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Phase1Up { sa, .. } => Some(*sa),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let downs = |events: &[Event]| {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Phase1Down { sa, reason, .. } => Some((*sa, reason.clone())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (ups_a, ups_b) = (ups(&p.a.events), ups(&p.b.events));
+    assert_eq!((ups_a.len(), ups_b.len()), (3, 3), "two Phase 1 rekeys");
+    // Make-before-break: each old SA went only after its successor was up,
+    // with a Delete B acted on; none expired.
+    assert_eq!(
+        downs(&p.a.events),
+        [
+            (ups_a[0], DownReason::Rekeyed),
+            (ups_a[1], DownReason::Rekeyed)
+        ]
+    );
+    assert_eq!(
+        downs(&p.b.events),
+        [
+            (ups_b[0], DownReason::DeletedByPeer),
+            (ups_b[1], DownReason::DeletedByPeer)
+        ]
+    );
+    let up_then_down = |events: &[Event], new: IkeSaHandle, old: IkeSaHandle| {
+        let at = |f: &dyn Fn(&Event) -> bool| events.iter().position(f).unwrap();
+        at(&|e| matches!(e, Event::Phase1Up { sa, .. } if *sa == new))
+            < at(&|e| matches!(e, Event::Phase1Down { sa, .. } if *sa == old))
+    };
+    assert!(up_then_down(&p.a.events, ups_a[1], ups_a[0]));
+    assert!(up_then_down(&p.a.events, ups_a[2], ups_a[1]));
+    assert!(
+        deleted(&p.a.events).is_empty() && deleted(&p.b.events).is_empty(),
+        "the pair outlives both ISAKMP SAs"
+    );
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
+    // The pair's own rekey runs under the newest ISAKMP SA.
+    p.advance(Duration::from_secs(60));
+    let (a, b) = (children(&p.a.events), children(&p.b.events));
+    assert_eq!((a.len(), b.len()), (2, 2), "{:?}", failures(&p.a.events));
+    assert_eq!(a[1].ike_sa, ups_a[2]);
+    assert_eq!(b[1].ike_sa, ups_b[2]);
+    assert_eq!(a[1].outbound.spi, b[1].inbound.spi);
+    // The old pair was deleted by A after the new one came up, and B, which
+    // moved it to the new ISAKMP SA, acted on that Delete.
+    assert_eq!(
+        deleted(&p.a.events),
+        [(a[0].inbound.spi, a[0].outbound.spi, false)]
+    );
+    assert_eq!(
+        deleted(&p.b.events),
+        [(b[0].inbound.spi, b[0].outbound.spi, true)]
+    );
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
 }

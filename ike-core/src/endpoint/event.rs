@@ -253,6 +253,9 @@ pub enum DownReason {
     InitialContact,
     /// Replaced after a simultaneous initiation.
     Replaced,
+    /// Replaced by a new ISAKMP SA with the same peer (a Phase 1 rekey),
+    /// which took over its IPsec SA pairs.
+    Rekeyed,
 }
 
 /// Something the caller should know, drained with `poll_event`.

@@ -258,7 +258,7 @@ impl Endpoint {
         child: ChildPolicy,
     ) -> Result<IkeSaHandle, InitiateError> {
         let config = Arc::clone(&self.config);
-        let (peer_index, peer) = config
+        let (_, peer) = config
             .peer_for(remote.ip())
             .ok_or(InitiateError::UnknownPeer(remote))?;
         if peer.proposals.is_empty() {
@@ -277,6 +277,22 @@ impl Endpoint {
             sa.pending_children.push(child);
             return Ok(sa.handle);
         }
+        self.start_phase1(now, local, remote, vec![child])
+    }
+
+    /// Starts a new Phase 1 with `remote` as initiator, whatever SAs exist
+    /// with it, with `pending` queued for Quick Mode.
+    fn start_phase1(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        pending: Vec<ChildPolicy>,
+    ) -> Result<IkeSaHandle, InitiateError> {
+        let config = Arc::clone(&self.config);
+        let (peer_index, peer) = config
+            .peer_for(remote.ip())
+            .ok_or(InitiateError::UnknownPeer(remote))?;
         let handle = self.alloc_handle();
         let cky_i = self.cookie();
         let mut ctx = Phase1Ctx {
@@ -323,7 +339,7 @@ impl Endpoint {
             timers: TimerTable::default(),
             last_sent: None,
             last_received: None,
-            pending_children: vec![child],
+            pending_children: pending,
             bad_hashes: 0,
             started: now,
             quick: BTreeMap::new(),
@@ -734,6 +750,12 @@ impl Endpoint {
         };
         let lifetime = est.proposal.lifetime;
         sa.timers.set(Timer::HardExpiry, now + lifetime.duration());
+        // The initiator re-establishes Phase 1 at 90% of its lifetime
+        // (make-before-break; see `rekey_phase1`).
+        if sa.role == Role::Initiator {
+            sa.timers
+                .set(Timer::SoftExpiry, now + lifetime.duration() * 9 / 10);
+        }
         if est.initial_contact {
             self.drop_others_with_peer(sa);
         }
@@ -760,6 +782,9 @@ impl Endpoint {
             initiator: sa.role == Role::Initiator,
             cookies: (sa.cky_i.0, sa.cky_r.0),
         });
+        if sa.role == Role::Initiator {
+            self.replace_older_phase1(sa);
+        }
     }
 
     /// Whether any other SA (even an expired one still holding IPsec SAs)
@@ -868,6 +893,7 @@ impl Endpoint {
                         sa.expired = true;
                         keep = !sa.children.is_empty();
                     }
+                    Timer::SoftExpiry => self.rekey_phase1(now, &sa),
                     Timer::NatKeepalive => {
                         self.transmits
                             .push_back((sa.local, sa.remote, vec![NAT_KEEPALIVE]));

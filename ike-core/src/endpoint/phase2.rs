@@ -451,6 +451,63 @@ impl Endpoint {
         }
     }
 
+    /// Phase 1 soft expiry (90% of its lifetime) on an SA we initiated:
+    /// negotiate its successor while it still works, if anything needs one
+    /// (pairs to rekey and delete later, or DPD). The old SA goes only once
+    /// the new one is up ([`Self::replace_older_phase1`]).
+    pub(super) fn rekey_phase1(&mut self, now: Instant, sa: &IkeSa) {
+        let needed = !sa.children.is_empty() || sa.dpd_sequence.is_some();
+        let peer_ip = canonical(sa.remote.ip());
+        let underway = self.sas.values().any(|s| {
+            canonical(s.remote.ip()) == peer_ip
+                && s.role == super::Role::Initiator
+                && s.state.established().is_none()
+        });
+        if sa.expired || !needed || underway {
+            return;
+        }
+        tracing::info!(remote = %sa.remote, "ISAKMP-SA rekey: starting its successor");
+        if let Err(e) = self.start_phase1(now, sa.local, sa.remote, Vec::new()) {
+            tracing::info!(remote = %sa.remote, %e, "ISAKMP-SA rekey could not start");
+        }
+    }
+
+    /// A Phase 1 we initiated is up: older ISAKMP SAs with the peer (ones
+    /// established before this negotiation began, so not a simultaneous
+    /// initiation) hand their IPsec SA pairs over and are deleted with an
+    /// authenticated Delete (RFC 2408 §3.15). IPsec SAs outlive the ISAKMP
+    /// SA that made them (RFC 2409 §5.5), so the data path is untouched.
+    pub(super) fn replace_older_phase1(&mut self, new: &mut IkeSa) {
+        let peer_ip = canonical(new.remote.ip());
+        let older: Vec<super::IkeSaHandle> = self
+            .sas
+            .values()
+            .filter(|s| {
+                s.handle != new.handle
+                    && canonical(s.remote.ip()) == peer_ip
+                    && s.state.established().is_some()
+                    && !s.expired
+                    && s.established_at.is_some_and(|t| t < new.started)
+            })
+            .map(|s| s.handle)
+            .collect();
+        for h in older {
+            let Some(mut old) = self.sas.remove(&h) else {
+                continue;
+            };
+            new.children.append(&mut old.children);
+            new.held.append(&mut old.held);
+            let delete = informational::delete_isakmp(old.cky_i, old.cky_r);
+            self.send_informational(&mut old, vec![delete]);
+            tracing::info!(remote = %old.remote, "ISAKMP-SA deleted: replaced by its rekey");
+            self.events.push_back(Event::Phase1Down {
+                sa: h,
+                remote: old.remote,
+                reason: DownReason::Rekeyed,
+            });
+        }
+    }
+
     /// A simultaneous initiation also leaves two ISAKMP SAs. Once the pair
     /// we initiated lost to the peer's (see [`Self::resolve_duplicate`]),
     /// the ISAKMP SA we initiated for it carries nothing: we delete it with
@@ -560,9 +617,26 @@ impl Endpoint {
                         remote: sa.remote,
                         reason: DownReason::DeletedByPeer,
                     });
-                    // The peer dropped everything it had under this SA (the
-                    // seeds' instability): drop our children too, so traffic
-                    // triggers a fresh negotiation instead of a black hole.
+                    // A peer that rekeyed Phase 1 deletes the old SA once
+                    // the new one is up: the pairs live on under the newest
+                    // (RFC 2409 §5.5).
+                    let peer_ip = canonical(sa.remote.ip());
+                    let successor = self
+                        .sas
+                        .values_mut()
+                        .filter(|s| {
+                            canonical(s.remote.ip()) == peer_ip
+                                && s.state.established().is_some()
+                                && !s.expired
+                        })
+                        .max_by_key(|s| s.established_at);
+                    if let Some(next) = successor {
+                        next.children.append(&mut sa.children);
+                    }
+                    // Otherwise the peer dropped everything it had under
+                    // this SA (the seeds' instability): drop our children
+                    // too, so traffic triggers a fresh negotiation instead
+                    // of a black hole.
                     for c in core::mem::take(&mut sa.children) {
                         self.events.push_back(Event::ChildSaDeleted {
                             child: c.id,
