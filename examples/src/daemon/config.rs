@@ -213,7 +213,8 @@ struct PeerRepr {
 struct ChildRepr {
     local: Spanned<String>,
     remote: Spanned<String>,
-    esp: Spanned<Vec<Spanned<String>>>,
+    esp: Option<Spanned<Vec<Spanned<String>>>>,
+    ah: Option<Spanned<Vec<Spanned<String>>>>,
     pfs: Option<Spanned<String>>,
     lifetime: Option<Spanned<u32>>,
     mode: Option<Spanned<String>>,
@@ -375,6 +376,13 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
         let mut child_spd = Vec::new();
         for c in &p.children {
             let policy = child_policy(c).map_err(|(s, m)| at(s, m))?;
+            if let Some(list) = c.ah.as_ref().filter(|_| data_path != DataPathKind::Kernel) {
+                return Err(at(
+                    list.span(),
+                    "ah needs data_path = \"kernel\": the user-space data path (esp-core) has no AH"
+                        .into(),
+                ));
+            }
             if data_path == DataPathKind::Kernel {
                 kernel_transforms(&policy, c).map_err(|(s, m)| at(s, m))?;
             }
@@ -510,7 +518,25 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
 /// Refuses, before negotiating, what Linux's af_key cannot install as
 /// negotiated: AEADs, and HMAC-SHA-256 (see [`super::kernel::SHA256_TRUNCATION`]).
 fn kernel_transforms(policy: &ChildPolicy, c: &ChildRepr) -> Result<(), (Range<usize>, String)> {
-    for (t, text) in policy.esp.iter().zip(c.esp.get_ref()) {
+    if let Some(list) = &c.ah {
+        for (a, text) in policy.ah.iter().zip(list.get_ref()) {
+            if *a == IntegrityAlgorithm::HmacSha256 {
+                return Err((
+                    text.span(),
+                    format!(
+                        "ah `sha256`: {}; choose sha1, sha384 or sha512",
+                        super::kernel::SHA256_TRUNCATION
+                    ),
+                ));
+            }
+        }
+    }
+    let esp_texts = c
+        .esp
+        .as_ref()
+        .map(|l| l.get_ref().as_slice())
+        .unwrap_or_default();
+    for (t, text) in policy.esp.iter().zip(esp_texts) {
         if t.cipher.is_aead() {
             return Err((
                 text.span(),
@@ -688,11 +714,7 @@ fn parse_esp(text: &str) -> Result<EspTransform, String> {
     };
     let integrity = match integrity_text {
         None => None,
-        Some("md5") => Some(IntegrityAlgorithm::HmacMd5),
-        Some("sha1") => Some(IntegrityAlgorithm::HmacSha1),
-        Some("sha256") => Some(IntegrityAlgorithm::HmacSha256),
-        Some("sha384") => Some(IntegrityAlgorithm::HmacSha384),
-        Some("sha512") => Some(IntegrityAlgorithm::HmacSha512),
+        Some(name) if parse_integrity(name).is_some() => parse_integrity(name),
         Some(other) => {
             return Err(format!(
                 "esp `{text}`: unknown integrity `{other}` (md5, sha1, sha256, sha384, sha512)"
@@ -743,15 +765,46 @@ fn child_policy(c: &ChildRepr) -> Result<ChildPolicy, (Range<usize>, String)> {
     };
     let local = selector(&c.local, "local")?;
     let remote = selector(&c.remote, "remote")?;
-    if c.esp.get_ref().is_empty() {
-        return Err((
-            c.esp.span(),
-            "esp is empty: give at least one, e.g. \"aes256-sha1\"".into(),
-        ));
-    }
     let mut esp = Vec::new();
-    for e in c.esp.get_ref() {
-        esp.push(parse_esp(e.get_ref()).map_err(|m| (e.span(), m))?);
+    match &c.esp {
+        Some(list) if list.get_ref().is_empty() => {
+            return Err((
+                list.span(),
+                "esp is empty: give at least one, e.g. \"aes256-sha1\"".into(),
+            ));
+        }
+        Some(list) => {
+            for e in list.get_ref() {
+                esp.push(parse_esp(e.get_ref()).map_err(|m| (e.span(), m))?);
+            }
+        }
+        None if c.ah.is_none() => {
+            return Err((
+                c.local.span(),
+                "this child has no `esp` (nor `ah`): give e.g. esp = [\"aes256-sha1\"]".into(),
+            ));
+        }
+        None => {}
+    }
+    let mut ah = Vec::new();
+    if let Some(list) = &c.ah {
+        if list.get_ref().is_empty() {
+            return Err((
+                list.span(),
+                "ah is empty: give at least one, e.g. \"sha1\"".into(),
+            ));
+        }
+        for a in list.get_ref() {
+            ah.push(parse_integrity(a.get_ref()).ok_or_else(|| {
+                (
+                    a.span(),
+                    format!(
+                        "ah `{}`: unknown algorithm (md5, sha1, sha256, sha384, sha512)",
+                        a.get_ref()
+                    ),
+                )
+            })?);
+        }
     }
     let pfs_group = match &c.pfs {
         None => None,
@@ -787,9 +840,21 @@ fn child_policy(c: &ChildRepr) -> Result<ChildPolicy, (Range<usize>, String)> {
         esp,
         pfs_group,
         lifetime: Lifetime::seconds(lifetime),
-        accept_ah: false,
-        ah: Vec::new(),
+        accept_ah: c.ah.is_some(),
+        ah,
         ipcomp: false,
+    })
+}
+
+/// An integrity algorithm's short name, as in `aes256-sha1`.
+fn parse_integrity(name: &str) -> Option<IntegrityAlgorithm> {
+    Some(match name {
+        "md5" => IntegrityAlgorithm::HmacMd5,
+        "sha1" => IntegrityAlgorithm::HmacSha1,
+        "sha256" => IntegrityAlgorithm::HmacSha256,
+        "sha384" => IntegrityAlgorithm::HmacSha384,
+        "sha512" => IntegrityAlgorithm::HmacSha512,
+        _ => return None,
     })
 }
 
@@ -1030,6 +1095,54 @@ esp = ["aes256-sha1"]
         let c = check(&text).expect("valid");
         let reqids: Vec<u32> = c.peers[0].child_spd.iter().map(|s| s.reqid).collect();
         assert_eq!(reqids, vec![1, 40, 2]);
+    }
+
+    #[test]
+    fn ah_children_for_the_kernel_data_path() {
+        let ah_only =
+            kernel("", "ah = [\"sha1\", \"md5\"]").replace("esp = [\"aes256-sha1\"]\n", "");
+        let c = check(&ah_only).expect("AH only");
+        let child = &c.endpoint.peers[0].children[0];
+        assert!(child.accept_ah);
+        assert!(child.esp.is_empty());
+        assert_eq!(
+            child.ah,
+            vec![IntegrityAlgorithm::HmacSha1, IntegrityAlgorithm::HmacMd5]
+        );
+        // ESP first, AH as the alternative.
+        let both = check(&kernel("", "ah = [\"sha512\"]")).expect("ESP or AH");
+        let child = &both.endpoint.peers[0].children[0];
+        assert!(child.accept_ah && child.esp.len() == 1);
+        // No AH by default.
+        assert!(!check(PIX).expect("valid").endpoint.peers[0].children[0].accept_ah);
+        let cases: &[(String, usize, &str)] = &[
+            (
+                PIX.replace("esp = [", "ah = [\"sha1\"]\nesp = ["),
+                12,
+                "ah needs data_path = \"kernel\"",
+            ),
+            (
+                kernel("", "ah = [\"sha256\"]"),
+                14,
+                "ah `sha256`: Linux's PF_KEY installs HMAC-SHA-256 with a 96-bit ICV",
+            ),
+            (
+                kernel("", "ah = [\"sha3\"]"),
+                14,
+                "ah `sha3`: unknown algorithm",
+            ),
+            (kernel("", "ah = []"), 14, "ah is empty"),
+            (
+                PIX.replace("esp = [\"aes256-sha1\"]\n", ""),
+                10,
+                "this child has no `esp` (nor `ah`)",
+            ),
+        ];
+        for (text, line, what) in cases {
+            let e = check(text).expect_err(what);
+            assert_eq!(e.line, *line, "{what}: {e}\n{text}");
+            assert!(e.message.contains(what), "{what}: {e}");
+        }
     }
 
     #[test]

@@ -187,6 +187,10 @@ fn describe(c: &DaemonConfig) -> String {
             if spd.reqid != 0 {
                 policy.push_str(&format!(" reqid {}", spd.reqid));
             }
+            if ch.accept_ah {
+                let ah: Vec<&str> = ch.ah.iter().map(|a| a.name()).collect();
+                policy.push_str(&format!(" ah [{}]", ah.join(", ")));
+            }
             out.push_str(&format!(
                 "  child {} <-> {} {} esp [{}] pfs {:?} {} s{policy}\n",
                 ch.local.map_or("any".into(), |t| t.to_string()),
