@@ -29,6 +29,19 @@
 #   --delete-rekeyed         charon deletes a CHILD_SA as soon as it is
 #                            rekeyed (charon.delete_rekeyed), not at its expiry
 #   --no-capture             skip tcpdump
+#   --auth psk|pubkey        Phase 1 authentication [psk]; pubkey = RSA
+#                            signatures with tests/interop/pki (both sides
+#                            trust pki/ca.pem)
+#   --charon-cert NAME       charon's certificate and key, pki/NAME.pem and
+#                            pki/NAME.key [charon]; e.g. charon-big (2048 bits,
+#                            Main Mode 6 over fragment_size) or pix (no
+#                            subjectAltName: seed 000)
+#   --fragmentation yes|no|force   charon's IKE fragmentation [yes: when the
+#                            peer announces it]; charon.fragment_size stays
+#                            at its default (1280)
+#
+# With --auth pubkey the PKI's paths are passed on as INTEROP_PKI (the
+# directory), INTEROP_CA (pki/ca.pem) and INTEROP_AUTH=pubkey.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -36,6 +49,7 @@ source "$here/lib.sh"
 
 mode=main ike=aes128-sha1-modp2048 esp=aes128-sha1 psk="ipsec-rs interop psk"
 local_id="" peer_id="" out="" capture=yes child_rekey_time=50m child_life_time=1h
+auth=psk charon_cert=charon fragmentation=yes pki=$here/pki
 while [ $# -gt 0 ]; do
     case $1 in
         --mode) mode=$2; shift 2 ;;
@@ -49,6 +63,9 @@ while [ $# -gt 0 ]; do
         --child-life-time) child_life_time=$2; shift 2 ;;
         --delete-rekeyed) export INTEROP_CHARON_DELETE_REKEYED=yes; shift ;;
         --no-capture) capture=no; shift ;;
+        --auth) auth=$2; shift 2 ;;
+        --charon-cert) charon_cert=$2; shift 2 ;;
+        --fragmentation) fragmentation=$2; shift 2 ;;
         --) shift; break ;;
         *) interop_die "unknown option $1 (see the header of $0)" ;;
     esac
@@ -61,11 +78,19 @@ interop_init
 ns_local=ipsw-$$-local ns_peer=ipsw-$$-peer
 interop_netns_pair "$ns_local" "$ns_peer"
 state=$INTEROP_RUN/charon
+auth_args=()
+if [ "$auth" = pubkey ]; then
+    interop_swanctl_pki "$state" "$pki/$charon_cert.pem" "$pki/$charon_cert.key" "$pki/ca.pem"
+    # pix.pem cannot prove charon's ID: see pki/README.md on the key helper.
+    [ -f "$pki/$charon_cert-keyhelper.pem" ] && cp "$pki/$charon_cert-keyhelper.pem" "$state/swanctl/x509/"
+    auth_args=(auth=pubkey "cert=$charon_cert.pem")
+fi
 interop_swanctl_conf "$state/swanctl/swanctl.conf" mode="$mode" \
     local="$INTEROP_ADDR_B" remote="$INTEROP_ADDR_A" local_id="$peer_id" remote_id="$local_id" \
     psk="$psk" proposals="$ike" esp_proposals="$esp" \
     local_ts="$INTEROP_NET_B" remote_ts="$INTEROP_NET_A" \
-    child_rekey_time="$child_rekey_time" life_time="$child_life_time"
+    child_rekey_time="$child_rekey_time" life_time="$child_life_time" \
+    fragmentation="$fragmentation" "${auth_args[@]}"
 [ "$capture" = yes ] && interop_capture_start "$ns_local" "$INTEROP_RUN/ike.pcap"
 interop_charon_start "$state" "$ns_peer"
 charon_pid=$INTEROP_LAST_PID
@@ -77,7 +102,8 @@ ip netns exec "$ns_local" env \
     INTEROP_LOCAL_INNER="$INTEROP_INNER_A" INTEROP_PEER_INNER="$INTEROP_INNER_B" \
     INTEROP_LOCAL_ID="$local_id" INTEROP_PEER_ID="$peer_id" INTEROP_PSK="$psk" \
     INTEROP_CHARON_VICI="unix://$state/run/charon.vici" INTEROP_PEER_NS="$ns_peer" \
-    STRONGSWAN_CONF="$state/strongswan.conf" \
+    STRONGSWAN_CONF="$state/strongswan.conf" SWANCTL_DIR="$state/swanctl" \
+    INTEROP_AUTH="$auth" INTEROP_PKI="$pki" INTEROP_CA="$pki/ca.pem" \
     "$@" || rc=$?
 
 interop_swanctl "$state" --list-sas >"$INTEROP_RUN/list-sas.txt" 2>&1 || true

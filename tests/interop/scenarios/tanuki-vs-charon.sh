@@ -24,6 +24,15 @@
 #                   [TANUKI_LIFETIME + 4]
 #   TANUKI_OLD_SA_DELETED  1: before our SIGTERM, the rekeyed SA pair must be
 #                   deleted (by charon's Delete or our expiry) [0]
+#   TANUKI_AUTH     psk | rsasig [psk]; rsasig writes a [peer.auth] table
+#                   with the certificates of $INTEROP_PKI (with-charon.sh
+#                   --auth pubkey) and these racoon options:
+#   TANUKI_CERT     our certificate and key, $INTEROP_PKI/NAME.{pem,key} [tanuki]
+#   TANUKI_MY_IDENTIFIER     [address]        e.g. asn1dn
+#   TANUKI_PEERS_IDENTIFIER  [address]        e.g. asn1dn
+#   TANUKI_VERIFY_IDENTIFIER [on]
+#   TANUKI_VERIFY_CERT       [on]
+#   TANUKI_PEERS_CERTFILE    pin charon's certificate $INTEROP_PKI/NAME.pem [none]
 #
 # Prints "RESULT: ..." lines and exits 0 when the expectation held: for "up",
 # both sides report the SA and, after tanuki's SIGTERM, both sides processed
@@ -44,6 +53,31 @@ passive=false
 [ "$role" = responder ] && passive=true
 pfs_line=""
 [ -n "${TANUKI_PFS:-}" ] && pfs_line="pfs = \"$TANUKI_PFS\""
+# Phase 1 credentials: PSK lines in [[peer]], or a [peer.auth] table.
+if [ "${TANUKI_AUTH:-psk}" = rsasig ]; then
+    : "${INTEROP_PKI:?TANUKI_AUTH=rsasig needs with-charon.sh --auth pubkey}"
+    cert=${TANUKI_CERT:-tanuki}
+    credentials=""
+    pin_line=""
+    [ -n "${TANUKI_PEERS_CERTFILE:-}" ] &&
+        pin_line="peers_certfile = [\"x509\", \"$INTEROP_PKI/$TANUKI_PEERS_CERTFILE.pem\"]"
+    auth_table="
+[peer.auth]
+authentication_method = \"rsasig\"
+certificate_type = [\"x509\", \"$INTEROP_PKI/$cert.pem\", \"$INTEROP_PKI/$cert.key\"]
+ca_file = \"$INTEROP_CA\"
+my_identifier = \"${TANUKI_MY_IDENTIFIER:-address}\"
+peers_identifier = \"${TANUKI_PEERS_IDENTIFIER:-address}\"
+verify_identifier = \"${TANUKI_VERIFY_IDENTIFIER:-on}\"
+verify_cert = \"${TANUKI_VERIFY_CERT:-on}\"
+$pin_line
+"
+else
+    credentials="my_id = \"$INTEROP_LOCAL_ID\"
+peer_id = \"$INTEROP_PEER_ID\"
+psk = \"${TANUKI_PSK:-$INTEROP_PSK}\""
+    auth_table=""
+fi
 cat >"$out/tanuki.toml" <<CONF
 listen = "$INTEROP_LOCAL"
 status_socket = "$out/tanuki.sock"
@@ -55,15 +89,13 @@ tun_source = "$INTEROP_LOCAL_INNER"
 [[peer]]
 address = "$INTEROP_PEER"
 mode = "${TANUKI_MODE:-main}"
-my_id = "$INTEROP_LOCAL_ID"
-peer_id = "$INTEROP_PEER_ID"
-psk = "${TANUKI_PSK:-$INTEROP_PSK}"
+$credentials
 proposals = ["${TANUKI_IKE:-aes128-sha1-modp2048}"]
 lifetime = ${TANUKI_IKE_LIFETIME:-86400}
 proposal_check = "obey"
 nat_traversal = "${TANUKI_NATT:-on}"
 passive = $passive
-
+$auth_table
 [[peer.child]]
 local = "$INTEROP_LOCAL_TS"
 remote = "$INTEROP_PEER_TS"
