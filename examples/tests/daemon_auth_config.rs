@@ -333,3 +333,33 @@ fn contradictions_are_refused() {
         "{e}"
     );
 }
+
+/// Our own certificate out of its validity period: loaded (racoon too
+/// would only fail at negotiation), but `tanuki check` says so.
+#[test]
+fn expired_certificate_is_marked() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/daemon-auth");
+    let text = read("kame-x509.toml").replace(
+        "certificate_type = [\"x509\", \"cert.pem\", \"key.pem\"]",
+        &format!(
+            "certificate_type = [\"x509\", \"{}\", \"{}\"]",
+            dir.join("expired.pem").display(),
+            dir.join("expired.key").display()
+        ),
+    );
+    let c = check_as("kame-x509.toml", &text).expect("loads");
+    let line = c.peers[0]
+        .auth_summary
+        .iter()
+        .find(|l| l.starts_with("certificate CN=expired.interop.test"))
+        .expect("our certificate's line");
+    assert!(
+        line.contains("valid 2020-01-01T00:00:00Z to 2021-01-01T00:00:00Z EXPIRED;"),
+        "{line}"
+    );
+    let ok = c.peers[0]
+        .auth_summary
+        .iter()
+        .find(|l| l.starts_with("ca "));
+    assert!(ok.is_some_and(|l| !l.contains("EXPIRED")), "{ok:?}");
+}

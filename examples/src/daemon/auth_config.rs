@@ -532,7 +532,8 @@ fn read_hash_dir(dir: &Path) -> Result<(Vec<PeerCertificate>, Vec<Crl>), String>
     Ok((cas, crls))
 }
 
-/// Subject, issuer, subjectAltName, validity and key size of `cert`.
+/// Subject, issuer, subjectAltName, validity (marked `EXPIRED` or `NOT YET
+/// VALID` at the current time) and key size of `cert`.
 pub fn describe_certificate(cert: &PeerCertificate) -> String {
     let tbs = &cert.parsed().tbs_certificate;
     let sans: Vec<String> = match tbs.get::<SubjectAltName>() {
@@ -546,8 +547,20 @@ pub fn describe_certificate(cert: &PeerCertificate) -> String {
             format!("RSA {} bits", k.size() * 8)
         },
     );
+    // Judged now, as the engine will judge it; a clock that is wrong here
+    // is wrong there too.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let state = if now < tbs.validity.not_before.to_unix_duration() {
+        " NOT YET VALID"
+    } else if now > tbs.validity.not_after.to_unix_duration() {
+        " EXPIRED"
+    } else {
+        ""
+    };
     format!(
-        "{} (issuer {}; subjectAltName {}; valid {} to {}; {bits})",
+        "{} (issuer {}; subjectAltName {}; valid {} to {}{state}; {bits})",
         cert.subject(),
         cert.issuer(),
         if sans.is_empty() {
