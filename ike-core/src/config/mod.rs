@@ -49,6 +49,23 @@ pub enum NatTraversal {
     Force,
 }
 
+/// IKE fragmentation setting (racoon's `ike_frag`, strongSwan's
+/// `fragmentation`); see [`crate::fragment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fragmentation {
+    /// Neither announce nor send fragments (`ike_frag off`,
+    /// `fragmentation=no`); fragments from this peer are dropped.
+    Off,
+    /// Announce the FRAGMENTATION vendor ID and fragment a message larger
+    /// than [`EndpointConfig::fragment_size`] once the peer announced it too
+    /// (`ike_frag on`, `fragmentation=yes`).
+    #[default]
+    On,
+    /// Like `On`, but fragment large messages even if the peer did not
+    /// announce support (`ike_frag force`, `fragmentation=force`).
+    Force,
+}
+
 /// One remote peer we talk to (racoon's `remote ADDRESS { … }`).
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -80,6 +97,8 @@ pub struct PeerConfig {
     /// the initiator does not send ESP before we can receive it. As
     /// initiator the commit bit is always honoured.
     pub commit_bit: bool,
+    /// IKE fragmentation of Phase 1 messages (racoon's `ike_frag`).
+    pub fragmentation: Fragmentation,
     /// How both sides authenticate in Phase 1: pre-shared keys (the
     /// default) or RSA signatures. Must agree with the proposals'
     /// [`AuthMethod`].
@@ -106,6 +125,7 @@ impl PeerConfig {
             nat_traversal: NatTraversal::Off,
             children,
             commit_bit: false,
+            fragmentation: Fragmentation::default(),
             auth: PeerAuth::PreSharedKey,
         }
     }
@@ -177,6 +197,10 @@ impl ChildPolicy {
     }
 }
 
+/// Default [`EndpointConfig::fragment_size`]: 1280 bytes of IPv6 packet
+/// less the IPv6 (40) and UDP (8) headers.
+pub const DEFAULT_FRAGMENT_SIZE: usize = 1232;
+
 /// Everything an [`crate::endpoint::Endpoint`] needs to know.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -202,6 +226,15 @@ pub struct EndpointConfig {
     /// so even an authenticated peer cannot make us do PFS work or hold
     /// state without bound. Keep it under the IV chain's 32 exchanges.
     pub max_quick_modes: usize,
+    /// Largest datagram we send before cutting a Phase 1 message into
+    /// fragments (when [`PeerConfig::fragmentation`] allows): the whole UDP
+    /// payload, the non-ESP marker on port 4500 included. The default, 1232,
+    /// makes a 1260-byte IPv4 or a 1280-byte IPv6 packet, so it fits
+    /// charon's default `fragment_size` of 1280-byte IP packets on either
+    /// family; for a 576-byte IPv4 path use 548.
+    pub fragment_size: usize,
+    /// Bounds on the fragments held for reassembly.
+    pub reassembly: crate::fragment::ReassemblyLimits,
 }
 
 impl EndpointConfig {
@@ -217,6 +250,8 @@ impl EndpointConfig {
             nonce_len: 16,
             nat_keepalive: Duration::from_secs(20),
             max_quick_modes: 16,
+            fragment_size: DEFAULT_FRAGMENT_SIZE,
+            reassembly: crate::fragment::ReassemblyLimits::default(),
         }
     }
 

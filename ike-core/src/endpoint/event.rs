@@ -350,6 +350,15 @@ pub struct EndpointStats {
     pub half_open_refused: u64,
     /// Unauthenticated notifies ignored.
     pub unauthenticated_notifies: u64,
+    /// IKE fragment datagrams received (payload 132).
+    pub fragments_in: u64,
+    /// IKE fragments dropped: malformed, over a reassembly bound, or from a
+    /// peer with fragmentation off.
+    pub fragments_dropped: u64,
+    /// Messages reassembled from fragments (then handled like any datagram).
+    pub messages_reassembled: u64,
+    /// Messages of ours sent as fragments (resends included).
+    pub messages_fragmented: u64,
 }
 
 /// A caller mistake in `initiate` or `delete`.

@@ -12,6 +12,7 @@
 //! returned to the I/O loop.
 
 mod event;
+mod fragmentation;
 pub mod fuzzing;
 mod phase2;
 
@@ -86,6 +87,8 @@ struct IkeSa {
     floated: bool,
     /// Our last DPD sequence number.
     dpd_sequence: Option<u32>,
+    /// Whether the peer takes fragments, and our current fragment ID.
+    fragments: fragmentation::SaFragmentation,
 }
 
 impl IkeSa {
@@ -118,6 +121,8 @@ pub struct Endpoint {
     /// Digests of first messages we refused, so their retransmissions are
     /// dropped quietly instead of failing again (bounded).
     refused: VecDeque<[u8; 20]>,
+    /// Fragments waiting for the rest of their message, per peer address.
+    reassembler: crate::fragment::Reassembler<SocketAddr>,
     /// An `Instant` and the wall-clock time it corresponds to, for
     /// certificate validity (see [`Endpoint::set_wall_clock`]).
     wall_clock: Option<(Instant, crate::auth::UnixTime)>,
@@ -215,6 +220,7 @@ impl Endpoint {
     /// An endpoint with `config`, drawing cookies, nonces, SPIs and DH
     /// secrets from `rng`.
     pub fn new(config: Arc<EndpointConfig>, rng: Box<dyn CryptoRngCore + Send>) -> Self {
+        let reassembly = config.reassembly;
         Self {
             config,
             rng,
@@ -224,6 +230,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             refused: VecDeque::new(),
+            reassembler: crate::fragment::Reassembler::new(reassembly),
             wall_clock: None,
         }
     }
@@ -352,6 +359,7 @@ impl Endpoint {
             nat_detection: None,
             floated: false,
             dpd_sequence: None,
+            fragments: fragmentation::SaFragmentation::default(),
         };
         sa.timers
             .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
@@ -405,6 +413,16 @@ impl Endpoint {
                     }
                     return;
                 }
+            }
+        } else {
+            data
+        };
+        let reassembled;
+        let data = if crate::fragment::Reassembler::<SocketAddr>::is_fragment(data) {
+            reassembled = self.reassemble(now, remote, data);
+            match reassembled.as_deref() {
+                Some(whole) => whole,
+                None => return,
             }
         } else {
             data
@@ -464,10 +482,9 @@ impl Endpoint {
         // A retransmission of the peer's last message: answer with our cached
         // reply, byte for byte (the IV chain must not move).
         if sa.last_received.as_deref() == Some(data) {
-            if let Some(last) = &sa.last_sent {
+            if let Some(last) = sa.last_sent.as_ref().map(|r| r.bytes.clone()) {
                 self.stats.retransmits_answered += 1;
-                self.transmits
-                    .push_back((sa.local, sa.remote, last.bytes.clone()));
+                self.queue_phase1(&sa, &last);
             } else {
                 self.dropped(Dropped::Unexpected);
             }
@@ -487,6 +504,7 @@ impl Endpoint {
             return;
         };
         let first_contact = peer.initial_contact && !self.has_other_sa_with(&sa);
+        sa.fragments.note_peer_message(msg);
         if sa.role == Role::Initiator && sa.nat.is_none() && peer.nat_traversal != NatTraversal::Off
         {
             sa.nat = msg.payloads().and_then(nat::variant_of);
@@ -668,7 +686,9 @@ impl Endpoint {
                     nat_detection: None,
                     floated: local.port() == NAT_T_PORT,
                     dpd_sequence: None,
+                    fragments: fragmentation::SaFragmentation::default(),
                 };
+                sa.fragments.note_peer_message(msg);
                 sa.timers
                     .set(Timer::NegotiationTimeout, now + config.phase1_timeout);
                 if let Some(bytes) = reply {
@@ -843,6 +863,7 @@ impl Endpoint {
 
     /// Fires every timer due at `now`. Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.reassembler.handle_timeout(now);
         let handles: Vec<IkeSaHandle> = self.sas.keys().copied().collect();
         for handle in handles {
             let Some(mut sa) = self.sas.remove(&handle) else {
@@ -861,10 +882,9 @@ impl Endpoint {
                     .as_mut()
                     .is_some_and(|r| r.on_timeout(now, &policy));
                 if retry {
-                    if let Some(r) = &sa.last_sent {
+                    if let Some(bytes) = sa.last_sent.as_ref().map(|r| r.bytes.clone()) {
                         self.stats.retransmits_sent += 1;
-                        self.transmits
-                            .push_back((sa.local, sa.remote, r.bytes.clone()));
+                        self.queue_phase1(&sa, &bytes);
                     }
                 } else if sa.state.established().is_none() {
                     let reason = self.stall_reason(&sa, FailureReason::Timeout(policy.max_retries));
@@ -978,7 +998,8 @@ impl Endpoint {
 
     /// The earliest time [`Endpoint::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sas.values().filter_map(IkeSa::next_timeout).min()
+        let sas = self.sas.values().filter_map(IkeSa::next_timeout);
+        sas.chain(self.reassembler.poll_timeout()).min()
     }
 
     /// The next datagram to send, written to `buf` (which is cleared first).
@@ -1008,8 +1029,8 @@ impl Endpoint {
     }
 
     fn send(&mut self, sa: &mut IkeSa, now: Instant, bytes: Vec<u8>, expect_reply: bool) {
-        self.transmits
-            .push_back((sa.local, sa.remote, bytes.clone()));
+        sa.fragments.next_message();
+        self.queue_phase1(sa, &bytes);
         sa.last_sent = Some(Retransmission::new(
             bytes,
             now,

@@ -85,9 +85,12 @@ pub(crate) fn vendor_ids(
     replying: bool,
 ) -> Vec<Payload> {
     // We answer R-U-THERE (RFC 3706 §4), so say so; we do not probe unasked.
-    let dpd = vid(KnownVendorId::Dpd);
+    // IKE fragmentation is announced unless configured off.
+    let capabilities = vid(KnownVendorId::Dpd)
+        .into_iter()
+        .chain(crate::fragment::vendor_id(peer));
     if peer.nat_traversal == NatTraversal::Off {
-        return dpd.into_iter().collect();
+        return capabilities.collect();
     }
     let ids: &[KnownVendorId] = match (replying, reply_to) {
         (false, _) => &[
@@ -100,7 +103,11 @@ pub(crate) fn vendor_ids(
         (true, Some(NatVariant::Draft)) => &[KnownVendorId::NatTDraft02Newline],
         (true, None) => &[],
     };
-    ids.iter().copied().filter_map(vid).chain(dpd).collect()
+    ids.iter()
+        .copied()
+        .filter_map(vid)
+        .chain(capabilities)
+        .collect()
 }
 
 /// Our two NAT-D payloads: the peer's address, then ours. With `force`
@@ -267,13 +274,15 @@ mod tests {
         let mut peer = PeerConfig::new(None, vec![], vec![]);
         peer.nat_traversal = NatTraversal::On;
         let offer = vendor_ids(&peer, None, false);
-        assert_eq!(offer.len(), 5, "four NAT-T dialects and DPD");
+        assert_eq!(offer.len(), 6, "four NAT-T dialects, DPD, fragmentation");
         assert_eq!(variant_of(&offer), Some(NatVariant::Rfc3947));
         let reply = vendor_ids(&peer, Some(NatVariant::Draft), true);
         assert_eq!(variant_of(&reply), Some(NatVariant::Draft));
         peer.nat_traversal = NatTraversal::Off;
         let off = vendor_ids(&peer, None, false);
         assert_eq!(variant_of(&off), None);
-        assert_eq!(off.len(), 1, "DPD only");
+        assert_eq!(off.len(), 2, "DPD and fragmentation");
+        peer.fragmentation = crate::config::Fragmentation::Off;
+        assert_eq!(vendor_ids(&peer, None, false).len(), 1, "DPD only");
     }
 }

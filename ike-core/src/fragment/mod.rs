@@ -30,7 +30,51 @@ pub mod fuzzing;
 pub use reassemble::{Reassembler, ReassemblyLimits, ReassemblyOutcome};
 pub use split::{FragmentSizing, fragment_message};
 
-use crate::wire;
+use crate::config::{Fragmentation, PeerConfig};
+use crate::wire::{self, KnownVendorId, Payload, PayloadBody, PayloadType, VendorId};
+
+/// Capability bit of the FRAGMENTATION vendor ID meaning "Main and
+/// Aggressive Mode messages may be fragmented" (racoon's
+/// `VENDORID_FRAG_IDENT`; Cisco also sets 0x40000000 for other exchanges).
+const CAPABILITY_PHASE1: u32 = 0x8000_0000;
+
+/// Whether a vendor ID announces fragmentation support: the 16-byte hash
+/// alone (Windows sends it so), or followed by 4 capability bytes with the
+/// Phase 1 bit set (Cisco, racoon and strongSwan send `80000000` or
+/// `c0000000`). This is the rule charon applies.
+#[must_use]
+pub fn announces_fragmentation(vid: &VendorId) -> bool {
+    if vid.recognise() != Some(KnownVendorId::Fragmentation) {
+        return false;
+    }
+    match vid.data.get(16..) {
+        Some([]) => true,
+        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]) & CAPABILITY_PHASE1 != 0,
+        _ => false,
+    }
+}
+
+/// Whether any vendor ID in `payloads` announces fragmentation.
+#[must_use]
+pub fn peer_announced(payloads: &[Payload]) -> bool {
+    payloads
+        .iter()
+        .filter(|p| p.ty == PayloadType::VENDOR_ID)
+        .filter_map(|p| VendorId::parse_body(&p.body).ok())
+        .any(|v| announces_fragmentation(&v))
+}
+
+/// The FRAGMENTATION vendor ID payload we send in MM1/MM2/AM1/AM2, unless
+/// fragmentation is off for `peer`. We send Cisco's form (hash plus
+/// `80000000`), as strongSwan and racoon do.
+pub(crate) fn vendor_id(peer: &PeerConfig) -> Option<Payload> {
+    if peer.fragmentation == Fragmentation::Off {
+        return None;
+    }
+    VendorId::known(KnownVendorId::Fragmentation)
+        .to_payload()
+        .ok()
+}
 
 /// Why a fragment was not accepted or a message could not be fragmented.
 /// None of these is fatal for the exchange: the datagram is dropped.
@@ -42,7 +86,7 @@ pub enum FragmentError {
     Malformed(#[from] wire::Error),
     /// The datagram's first payload is not a fragment payload.
     #[error("datagram carries no fragment payload (first payload {0})")]
-    NotAFragment(wire::PayloadType),
+    NotAFragment(PayloadType),
     /// Fragment number 0 (numbers start at 1).
     #[error("fragment number 0 of fragment ID {id} (numbers start at 1)")]
     ZeroNumber {
@@ -125,4 +169,40 @@ pub enum FragmentError {
         /// The configured MTU.
         mtu: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vid(hex: &str) -> VendorId {
+        let bytes = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap(), 16).unwrap())
+            .collect::<Vec<u8>>();
+        VendorId::new(bytes)
+    }
+
+    /// MD5("FRAGMENTATION") with the capability words seen on the wire.
+    #[test]
+    fn fragmentation_vendor_id_forms() {
+        let hash = "4048b7d56ebce88525e7de7f00d6c2d3";
+        // Windows: the hash alone.
+        assert!(announces_fragmentation(&vid(hash)));
+        // strongSwan, racoon, Cisco: 4 capability bytes after it.
+        assert!(announces_fragmentation(&vid(&format!("{hash}80000000"))));
+        assert!(announces_fragmentation(&vid(&format!("{hash}c0000000"))));
+        // Only "base ISAKMP" fragmentation, or an odd length: not for Phase 1.
+        assert!(!announces_fragmentation(&vid(&format!("{hash}40000000"))));
+        assert!(!announces_fragmentation(&vid(&format!("{hash}8000"))));
+        assert!(!announces_fragmentation(&vid(
+            "4a131c81070358455c5728f20e95452f"
+        )));
+        // What we send is what we accept.
+        let mut peer = PeerConfig::new(None, vec![], vec![]);
+        let ours = vendor_id(&peer).expect("announced when on");
+        assert_eq!(ours.body, vid(&format!("{hash}80000000")).data);
+        assert!(peer_announced(&[ours]));
+        peer.fragmentation = Fragmentation::Off;
+        assert!(vendor_id(&peer).is_none());
+    }
 }

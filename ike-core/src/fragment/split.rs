@@ -35,6 +35,18 @@ impl FragmentSizing {
         }
     }
 
+    /// An IPv4 path on which a datagram may carry `max_udp_payload` bytes
+    /// of UDP payload, the non-ESP marker included when `nat_t` (this is
+    /// what [`crate::config::EndpointConfig::fragment_size`] counts).
+    #[must_use]
+    pub const fn udp_payload(max_udp_payload: usize, nat_t: bool) -> Self {
+        Self {
+            path_mtu: max_udp_payload.saturating_add(20 + UDP_HEADER),
+            ipv6: false,
+            nat_t,
+        }
+    }
+
     /// Largest ISAKMP datagram (header onwards) that fits the path.
     #[must_use]
     pub const fn max_datagram(&self) -> usize {

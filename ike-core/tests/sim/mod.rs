@@ -126,6 +126,12 @@ pub struct Pair {
     /// Optional in-flight editor: return false to drop the datagram.
     pub intercept: Option<Intercept>,
     pub delivered: usize,
+    /// Path MTU: a datagram whose IP packet (UDP payload plus UDP and IP
+    /// headers) is larger is dropped, as on a real path that blocks
+    /// IP fragments. `None` passes any size.
+    pub path_mtu: Option<usize>,
+    /// Datagrams dropped for exceeding `path_mtu`.
+    pub mtu_drops: usize,
 }
 
 impl Pair {
@@ -144,6 +150,8 @@ impl Pair {
             rng: ChaCha8Rng::seed_from_u64(seed),
             intercept: None,
             delivered: 0,
+            path_mtu: None,
+            mtu_drops: 0,
         }
     }
 
@@ -178,6 +186,14 @@ impl Pair {
             }
         }
         for (t, mut bytes) in out {
+            let ip_header = if t.remote.is_ipv4() { 20 } else { 40 };
+            if self
+                .path_mtu
+                .is_some_and(|mtu| bytes.len() + 8 + ip_header > mtu)
+            {
+                self.mtu_drops += 1;
+                continue;
+            }
             if self.chance(self.faults.loss) {
                 continue;
             }
