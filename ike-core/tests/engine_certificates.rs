@@ -545,6 +545,20 @@ fn bad_signature_is_refused_with_the_reason_and_an_encrypted_notify() {
     assert_eq!(last.header.exchange_type, ExchangeType::INFORMATIONAL);
     assert!(last.is_encrypted());
     assert_ne!(last.header.message_id.0, 0);
+    // A reads it with the keys of its half-done Phase 1 and, when its MM5
+    // resends go unanswered, names it.
+    assert_eq!(
+        initiator_gives_up(p),
+        ["peer did not complete the negotiation; it sent an unauthenticated INVALID-SIGNATURE"]
+    );
+}
+
+/// Drives on until A's negotiation fails, and returns A's failures.
+fn initiator_gives_up(mut p: Pair) -> Vec<String> {
+    p.drive_until(Duration::from_secs(120), |p| {
+        !failures(&p.a.events).is_empty()
+    });
+    failures(&p.a.events)
 }
 
 #[test]
@@ -660,7 +674,7 @@ fn pix_to_b(verify_cert: bool, seed: u64) -> Pair {
 
 #[test]
 fn id_mismatch_gives_seed_000s_message_and_passes_with_verify_cert_off() {
-    let (b_fails, _) = refused(pix_to_b(true, 170));
+    let (b_fails, p) = refused(pix_to_b(true, 170));
     assert_eq!(
         b_fails.iter().map(ToString::to_string).collect::<Vec<_>>(),
         [
@@ -670,6 +684,12 @@ fn id_mismatch_gives_seed_000s_message_and_passes_with_verify_cert_off() {
     assert_eq!(
         b_fails[0].notify_type(),
         Some(ike_core::wire::NotifyType::INVALID_ID_INFORMATION)
+    );
+    assert_eq!(
+        initiator_gives_up(p),
+        [
+            "peer did not complete the negotiation; it sent an unauthenticated INVALID-ID-INFORMATION"
+        ]
     );
 
     let mut p = pix_to_b(false, 175);

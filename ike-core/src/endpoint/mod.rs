@@ -740,8 +740,18 @@ impl Endpoint {
         self.dropped(Dropped::Unauthenticated);
         // An encrypted one is what a peer whose PSK differs sends after MM5
         // (strongSwan does): its keys are not ours, so we cannot read it.
+        // After MM5/MM6/AM2 both sides hold the keys, and a peer that
+        // refused our certificate or SIG says why in one we can read.
         let hint = if msg.is_encrypted() {
-            "encrypted notify that did not decrypt".to_owned()
+            let readable = self
+                .sas
+                .values_mut()
+                .find(|s| s.cky_i == h.initiator_cookie && s.state.established().is_none())
+                .and_then(|sa| sa.state.refusal_notify(msg));
+            match readable {
+                Some(ty) => ty.name().map_or_else(|| ty.0.to_string(), str::to_owned),
+                None => "encrypted notify that did not decrypt".to_owned(),
+            }
         } else {
             let Some(n) = msg
                 .find(PayloadType::NOTIFICATION)

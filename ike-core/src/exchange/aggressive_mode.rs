@@ -49,6 +49,13 @@ pub(crate) struct ExpectAm3 {
     expected_hash_i: crate::crypto::HashValue,
 }
 
+impl ExpectAm3 {
+    /// The keys, for reading a refusal the initiator sent instead of AM3.
+    pub(crate) fn session_mut(&mut self) -> &mut Phase1Session {
+        &mut self.session
+    }
+}
+
 /// Starts Aggressive Mode: AM1.
 pub(crate) fn initiate(ctx: &mut Phase1Ctx<'_>) -> Option<(Phase1State, Vec<u8>)> {
     let group = ctx.peer.proposals.first()?.group;

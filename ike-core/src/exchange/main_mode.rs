@@ -510,6 +510,25 @@ impl Phase1State {
         }
     }
 
+    /// The notify in an encrypted Informational the peer sent during this
+    /// Phase 1, once both sides hold its keys (a peer that refused our
+    /// certificate or SIG says why this way), if it decrypts and its
+    /// HASH(1) verifies. The peer is not authenticated yet: a hint only.
+    pub(crate) fn refusal_notify(&mut self, msg: &Message) -> Option<crate::wire::NotifyType> {
+        let session = match self {
+            Self::ExpectMm5(s) => &mut s.session,
+            Self::ExpectMm6(s) => &mut s.session,
+            Self::ExpectAm3(s) => s.session_mut(),
+            _ => return None,
+        };
+        let dec = session.open_message(msg)?;
+        informational::verify(session, msg.header.message_id.0, &dec)?;
+        let n = dec.find(PayloadType::NOTIFICATION)?;
+        crate::wire::Notification::parse_body(&n.body)
+            .ok()
+            .map(|n| n.notify_type)
+    }
+
     /// Mutable access to an established SA.
     #[allow(dead_code, reason = "used by Quick Mode")]
     pub(crate) fn established_mut(&mut self) -> Option<&mut Established> {

@@ -120,6 +120,18 @@ impl Phase1Session {
         })
     }
 
+    /// Decrypts `msg` under its own message ID; `None` for a plain message.
+    pub(crate) fn open_message(&mut self, msg: &Message) -> Option<Decrypted> {
+        let MessageBody::Encrypted {
+            first_payload,
+            ciphertext,
+        } = &msg.body
+        else {
+            return None;
+        };
+        self.open(msg.header.message_id.0, *first_payload, ciphertext)
+    }
+
     /// Moves the IV chain past an accepted message.
     pub(crate) fn accept(&mut self, message_id: u32, msg: &Decrypted) {
         self.ivs.advance(message_id, &msg.ciphertext);

@@ -176,3 +176,133 @@ pub(crate) fn refusal_notify(reason: &FailureReason) -> Option<Payload> {
         .to_payload()
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::auth::{RsaCrateSigner, TrustStore, load_certificates};
+
+    const A_CERT: &[u8] = include_bytes!("../../tests/data/auth/engine/a.pem");
+    const A_KEY: &[u8] = include_bytes!("../../tests/data/auth/engine/a.key");
+    const SUB_CA: &[u8] = include_bytes!("../../tests/data/auth/sub-ca.pem");
+    const ROOT_CA: &[u8] = include_bytes!("../../tests/data/auth/root-ca.pem");
+    const ROGUE_CA: &[u8] = include_bytes!("../../tests/data/auth/rogue-ca.pem");
+    const GW: &[u8] = include_bytes!("../../tests/data/auth/gw.pem");
+
+    fn cert(pem: &[u8]) -> PeerCertificate {
+        load_certificates(pem).unwrap().remove(0)
+    }
+
+    /// a.pem (issued by the sub CA) sent with the sub CA (issued by the root).
+    fn ours(match_empty_cr: bool) -> RsaAuthConfig {
+        let signer = Arc::new(RsaCrateSigner::load(A_KEY).unwrap());
+        let mut trust = TrustStore::new();
+        trust.add_anchor(cert(ROOT_CA));
+        let mut rsa = RsaAuthConfig::new(signer, vec![cert(A_CERT), cert(SUB_CA)], trust);
+        rsa.match_empty_cr = match_empty_cr;
+        rsa
+    }
+
+    fn cr_for(ca: &[u8]) -> CertificateRequest {
+        CertificateRequest {
+            cert_type: CertEncoding::X509_SIGNATURE,
+            authority: cert(ca).subject_der().unwrap(),
+        }
+    }
+
+    fn empty_cr() -> CertificateRequest {
+        CertificateRequest {
+            cert_type: CertEncoding::X509_SIGNATURE,
+            authority: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn certificates_go_out_unasked_or_when_the_peer_names_one_of_our_issuers() {
+        for match_empty_cr in [false, true] {
+            let rsa = ours(match_empty_cr);
+            assert!(send_certificates(&rsa, &[]));
+            // The sub CA issued a.pem; the root issued the sub CA.
+            assert!(send_certificates(&rsa, &[cr_for(SUB_CA)]));
+            assert!(send_certificates(&rsa, &[cr_for(ROOT_CA)]));
+            assert!(send_certificates(&rsa, &[cr_for(GW), cr_for(ROOT_CA)]));
+        }
+    }
+
+    #[test]
+    fn match_empty_cr_decides_for_empty_or_foreign_requests() {
+        // rogue-ca has the root's name but another key: its DER subject is
+        // the same, so it counts as ours; gw.pem names a CA we are not from.
+        let foreign = cr_for(GW);
+        for requests in [
+            vec![empty_cr()],
+            vec![foreign.clone()],
+            vec![empty_cr(), foreign],
+        ] {
+            assert!(!send_certificates(&ours(false), &requests), "{requests:?}");
+            assert!(send_certificates(&ours(true), &requests), "{requests:?}");
+        }
+        assert!(send_certificates(&ours(false), &[cr_for(ROGUE_CA)]));
+    }
+
+    #[test]
+    fn send_cert_off_or_no_chain_sends_nothing() {
+        let mut rsa = ours(true);
+        rsa.send_cert = false;
+        assert!(!send_certificates(&rsa, &[]));
+        let mut plain = ours(true);
+        plain.certificates.clear();
+        assert!(!send_certificates(&plain, &[empty_cr()]));
+    }
+
+    #[test]
+    fn requests_name_each_ca_or_ask_for_any() {
+        let rsa = ours(true);
+        let crs = certificate_requests(&rsa);
+        assert_eq!(crs.len(), 1);
+        assert_eq!(
+            CertificateRequest::parse_body(&crs.first().unwrap().body).unwrap(),
+            cr_for(ROOT_CA)
+        );
+        let mut none = ours(true);
+        none.trust = TrustStore::new();
+        let crs = certificate_requests(&none);
+        assert_eq!(
+            crs.iter()
+                .map(|p| CertificateRequest::parse_body(&p.body).unwrap())
+                .collect::<Vec<_>>(),
+            [empty_cr()]
+        );
+        none.send_cr = false;
+        assert!(certificate_requests(&none).is_empty());
+    }
+
+    #[test]
+    fn our_proof_is_cert_chain_then_a_signature_that_verifies() {
+        let rsa = ours(true);
+        let hash = HashValue::new(vec![0x5a; 20]);
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let payloads = our_proof(&mut rng, &rsa, &[], &hash).unwrap();
+        let types: Vec<PayloadType> = payloads.iter().map(|p| p.ty).collect();
+        assert_eq!(
+            types,
+            [
+                PayloadType::CERTIFICATE,
+                PayloadType::CERTIFICATE,
+                PayloadType::SIGNATURE
+            ]
+        );
+        let sig = &payloads.last().unwrap().body;
+        assert_eq!(sig.len(), 256);
+        crate::auth::verify_signature(
+            crate::auth::PeerKey::Certificate(&cert(A_CERT)),
+            hash.as_bytes(),
+            sig,
+        )
+        .unwrap();
+    }
+}
