@@ -495,7 +495,7 @@ mod kernel_e2e {
     use std::process::Command;
 
     use ike_core::config::EncapsulationMode;
-    use ipsec_examples::daemon::config::{self, DataPathKind};
+    use ipsec_examples::daemon::config::{self, DataPathKind, SpdLevel};
 
     const GW_A: &str = "192.168.1.100";
     const GW_B: &str = "192.168.2.100";
@@ -552,12 +552,14 @@ mod kernel_e2e {
     /// Each host's tanuki config is the kernel data path between the two
     /// gateways, and its child's selectors are exactly the outbound policy
     /// setkey loads there: otherwise the kernel's ACQUIRE would name
-    /// selectors tanuki has no child for.
+    /// selectors tanuki has no child for. In the `generate` case b loads no
+    /// policies and is a passive responder whose tanuki generates them.
     #[test]
     fn kernel_e2e_daemon_configs_match_the_policies() {
-        for mode in ["tunnel", "transport"] {
+        for case in ["tunnel", "transport", "generate"] {
             for (host, me, peer) in [("a", GW_A, GW_B), ("b", GW_B, GW_A)] {
-                let toml = format!("tanuki-{mode}-{host}.toml");
+                let generates = case == "generate" && host == "b";
+                let toml = format!("tanuki-{case}-{host}.toml");
                 let c = config::load(&data(&toml)).unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(c.data_path, DataPathKind::Kernel, "{toml}");
                 assert_eq!(c.listen, me.parse::<IpAddr>().unwrap(), "{toml}");
@@ -565,28 +567,30 @@ mod kernel_e2e {
                     panic!("{toml}: expected one peer")
                 };
                 assert_eq!(p.address, peer.parse::<IpAddr>().unwrap(), "{toml}");
+                let [child] = p.children.as_slice() else {
+                    panic!("{toml}: expected one child")
+                };
+                let want_mode = match case {
+                    "transport" => EncapsulationMode::Transport,
+                    _ => EncapsulationMode::Tunnel,
+                };
+                assert_eq!(child.mode, want_mode, "{toml}");
+                let levels: Vec<_> = p.child_spd.iter().map(|s| s.level).collect();
+                let conf = format!("policy-{case}-{host}.conf");
+                let pols = policies(&dry_run(&conf));
+                if generates {
+                    assert!(p.passive, "{toml}: the generating responder is passive");
+                    assert_eq!(levels, [Some(SpdLevel::Require)], "{toml}");
+                    assert!(pols.is_empty(), "{conf}: b must start with no policies");
+                    continue;
+                }
                 assert!(
                     p.on_demand && !p.passive,
                     "{toml}: must initiate on ACQUIRE"
                 );
-                let [child] = p.children.as_slice() else {
-                    panic!("{toml}: expected one child")
-                };
-                let want_mode = match mode {
-                    "tunnel" => EncapsulationMode::Tunnel,
-                    _ => EncapsulationMode::Transport,
-                };
-                assert_eq!(child.mode, want_mode, "{toml}");
                 // Generated policies would race the ones setkey loads.
-                assert!(
-                    c.peers
-                        .iter()
-                        .all(|p| p.child_spd.iter().all(|s| s.level.is_none())),
-                    "{toml}: generate_policy must stay off"
-                );
+                assert_eq!(levels, [None], "{toml}: generate_policy must stay off");
 
-                let conf = format!("policy-{mode}-{host}.conf");
-                let pols = policies(&dry_run(&conf));
                 let shown = |t: Option<ike_core::config::TrafficSelector>| {
                     let text = t.map(|t| t.to_string()).unwrap_or_default();
                     let addr = text.trim_end_matches("[any]").to_owned();
@@ -597,9 +601,9 @@ mod kernel_e2e {
                     }
                 };
                 let (local, remote) = (shown(child.local), shown(child.remote));
-                let template = match mode {
-                    "tunnel" => format!("Esp/Tunnel/{me}-{peer}/Require"),
-                    _ => "Esp/Transport//Require".to_owned(),
+                let template = match case {
+                    "transport" => "Esp/Transport//Require".to_owned(),
+                    _ => format!("Esp/Tunnel/{me}-{peer}/Require"),
                 };
                 let out = pols
                     .iter()

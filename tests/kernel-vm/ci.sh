@@ -9,7 +9,8 @@
 #      two namespaces, pings through kernel ESP (tunnel and transport)
 #   6. guest/e2e-daemon.sh: the same hosts with only the policies loaded; two
 #      tanukis (data_path = kernel) negotiate on ACQUIRE, pings through the
-#      SAs they installed via PF_KEY, SIGTERM leaves none behind
+#      SAs they installed via PF_KEY, SIGTERM leaves none behind (tunnel,
+#      transport, and a passive responder with generate_policy)
 # Skips (exit 0, "SKIPPED: ...") only when qemu is missing and
 # IPSEC_REQUIRE_KERNEL_VM is not 1. Extra arguments go to run.sh.
 set -euo pipefail

@@ -3,7 +3,8 @@
 # and tanuki runs with data_path = "kernel". The first ping makes the kernel
 # send an ACQUIRE, tanuki negotiates Main Mode + Quick Mode with the other
 # tanuki, installs the SAs through PF_KEY, and the pings pass through kernel
-# ESP. Tunnel mode, then transport mode. SIGTERM must leave no SA behind.
+# ESP. Tunnel mode, then transport mode, then tunnel mode with a responder
+# that generates its policies. SIGTERM must leave no SA behind.
 set -eu
 . /kvm/e2e/lib.sh
 
@@ -84,10 +85,22 @@ daemons() {
 	# The kernel did the ESP: its SAs (tanuki's, through PF_KEY) counted
 	# the 10 requests and 10 replies each way.
 	expect_esp_counted "$mode" 20
+	if [ "$mode" = generate ]; then
+		# b's tanuki generated out, in and fwd for 172.16.2.0/24 <->
+		# 172.16.1.0/24 (tunnel mode, between the gateways).
+		gen=$(ip -n e2eb xfrm policy | grep -c '^src 172\.16\.' || true)
+		tmpl=$(ip -n e2eb xfrm policy | grep -Ec "tmpl src ($GW_A|$GW_B) dst ($GW_A|$GW_B)\$" || true)
+		if [ "$gen" = 3 ] && [ "$tmpl" = 3 ]; then
+			ok "$mode: tanuki b generated 3 policies (out, in, fwd)"
+		else
+			fail "$mode: tanuki b generated $gen policies with $tmpl tunnel templates, want 3"
+		fi
+	fi
 	[ "$fails" = "$before" ] || show_traffic "$mode"
 
 	# Clean shutdown: each daemon deletes the SAs it installed (and
-	# announces it to the peer); the policies are setkey's and stay.
+	# announces it to the peer) and the policies it generated; setkey's
+	# stay.
 	for host in a b; do
 		eval "pid=\$pid_$host"
 		kill -TERM "$pid" 2>/dev/null || true
@@ -112,7 +125,7 @@ daemons() {
 	left_a=$(ip -n e2ea xfrm policy | grep -c '^src ' || true)
 	left_b=$(ip -n e2eb xfrm policy | grep -c '^src ' || true)
 	if [ "$left_a" = "$policies_a" ] && [ "$left_b" = "$policies_b" ]; then
-		ok "$mode: setkey's policies untouched ($left_a in e2ea, $left_b in e2eb)"
+		ok "$mode: only setkey's policies left ($left_a in e2ea, $left_b in e2eb)"
 	else
 		fail "$mode: policies changed: e2ea $policies_a -> $left_a, e2eb $policies_b -> $left_b"
 	fi
@@ -128,5 +141,8 @@ daemons tunnel $LAN_A $LAN_B $LAN_B $LAN_A
 # itself; tanuki's IKE sockets bypass the SPD (as racoon's do), or MM1
 # would wait for an SA and Phase 1 would time out.
 daemons transport $GW_A $GW_B $GW_B $GW_A
+# Seed 001's responder with generate_policy and passive: only a has
+# setkey's policies; b's tanuki installs its own with the SAs.
+daemons generate $LAN_A $LAN_B $LAN_B $LAN_A
 
 e2e_verdict e2e-daemon

@@ -78,9 +78,10 @@ sa_counter() {
 		END { print total + 0 }'
 }
 
-# sa_count NS: how many SAs NS's kernel holds.
+# sa_count NS: how many SAs NS's kernel holds, not counting the larval
+# states (SPI 0) the kernel makes itself for an ACQUIRE.
 sa_count() {
-	ip -n "$1" xfrm state | grep -c '^src ' || true
+	ip -n "$1" xfrm state | grep 'proto esp spi' | grep -vc 'spi 0x00000000' || true
 }
 
 # ping_ok NS FROM TO COUNT OUTFILE: COUNT echoes, one per 0.2 s, each waiting
