@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use ike_core::auth::{PeerCertificate, RsaCrateSigner, TrustStore, UnixTime, load_certificates};
 use ike_core::config::{
-    AuthMethod, EndpointConfig, ExchangeMode, Fragmentation, Identity, PeerAuth, PeerConfig,
-    Phase1Proposal, PresharedKey, PskTable, RsaAuthConfig,
+    AuthMethod, EndpointConfig, ExchangeMode, Fragmentation, Identity, NatTraversal, PeerAuth,
+    PeerConfig, Phase1Proposal, PresharedKey, PskTable, RsaAuthConfig,
 };
 use ike_core::endpoint::Endpoint;
 use ike_core::fragment::announces_fragmentation;
@@ -126,7 +126,9 @@ fn fragment_of(datagram: &[u8]) -> Option<Fragment> {
 fn fragments_sent(node: &Node) -> usize {
     node.sent
         .iter()
-        .filter(|(_, d)| fragment_of(d).is_some())
+        .filter(|(t, d)| {
+            fragment_of(d.get(if t.non_esp_marker { 4 } else { 0 }..).unwrap()).is_some()
+        })
         .count()
 }
 
@@ -228,6 +230,44 @@ fn aggressive_mode_first_message_needs_force() {
     let (sa, sb) = (p.a.ep.stats(), p.b.ep.stats());
     assert_eq!((sa.messages_fragmented, sb.messages_fragmented), (1, 1));
     assert_eq!((sa.messages_reassembled, sb.messages_reassembled), (1, 1));
+}
+
+#[test]
+fn fragments_on_port_4500_leave_room_for_the_non_esp_marker() {
+    // NAT-T forced on both sides: IKE floats to 4500 with MM5, so MM5 and
+    // MM6 go as fragments that carry the 4-byte marker, and each datagram,
+    // marker included, still fits the 576-byte path exactly.
+    let mtu = 576;
+    let mut p = pair(
+        Fragmentation::On,
+        Fragmentation::On,
+        ExchangeMode::Main,
+        mtu,
+        17,
+    );
+    let nat_t = |p: &mut Pair| {
+        for ep in [&mut p.a.ep, &mut p.b.ep] {
+            let mut cfg = ep.config().clone();
+            cfg.peers[0].nat_traversal = NatTraversal::Force;
+            *ep = Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(17)));
+        }
+    };
+    assert!(negotiate(&mut p, nat_t), "{}", why(&p));
+    assert_eq!(p.mtu_drops, 0);
+    let on_4500: Vec<usize> =
+        p.a.sent
+            .iter()
+            .filter(|(t, d)| t.non_esp_marker && fragment_of(&d[4..]).is_some())
+            .map(|(t, _)| t.size)
+            .collect();
+    assert_eq!(on_4500.len(), 5, "MM5 in 5 fragments on port 4500");
+    assert_eq!(
+        on_4500[0],
+        mtu - IPV4_UDP,
+        "a full fragment is exactly fragment_size"
+    );
+    assert_eq!(fragments_sent(&p.a), 5);
+    assert!(fragments_sent(&p.b) >= 5);
 }
 
 /// Drops the first fragment from `side` that `hit` selects.
