@@ -374,3 +374,100 @@ fn garbage_is_counted_never_fatal() {
     assert_eq!(s.malformed + s.unexpected, 3);
     assert!(ep.poll_event().is_none());
 }
+
+#[test]
+fn a_main_mode_flood_does_dh_work_only_within_the_half_open_cap() {
+    // 40 initiators with the wrong key flood B, whose cap is 8. Each one
+    // B admits does its one DH at MM3, then stays half open (MM5 never
+    // decrypts) until the 60 s Phase 1 timeout; the others' MM1s, resent
+    // until they give up, are refused before any DH work.
+    const CAP: usize = 8;
+    const FLOOD: u8 = 40;
+    let ip = |i: u8| IpAddr::V4(Ipv4Addr::new(203, 0, 113, i + 1));
+    let mut table = PskTable::new();
+    for i in 0..FLOOD {
+        table.insert(Identity::from_ip(ip(i)), PresharedKey::new(b"k".to_vec()));
+    }
+    let mut cfg = EndpointConfig::new(
+        vec![PeerConfig::new(None, vec![pix_phase1()], vec![child()])],
+        table,
+    );
+    cfg.max_half_open = CAP;
+    let b_addr = SocketAddr::new(B, 500);
+    let mut b = Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(9)));
+    #[allow(clippy::disallowed_methods)] // a test epoch
+    let start = std::time::Instant::now();
+    let mut now = start;
+    let mut flood: Vec<(SocketAddr, Endpoint)> = (0..FLOOD)
+        .map(|i| {
+            let src = SocketAddr::new(ip(i), 500);
+            let mut e = endpoint(B, b"wrong", vec![pix_phase1()], 200 + u64::from(i));
+            e.initiate(now, src, b_addr, child()).unwrap();
+            (src, e)
+        })
+        .collect();
+    let mut buf = Vec::new();
+    let mut dh_at_30s = None;
+    for _ in 0..10_000 {
+        // Deliver everything at once (zero latency) until nobody has more.
+        loop {
+            let mut moved = false;
+            for (src, e) in &mut flood {
+                while let Some(t) = e.poll_transmit(now, &mut buf) {
+                    b.handle_datagram(now, b_addr, *src, &buf[..t.size]);
+                    moved = true;
+                }
+            }
+            while let Some(t) = b.poll_transmit(now, &mut buf) {
+                let bytes = buf[..t.size].to_vec();
+                if let Some((_, e)) = flood.iter_mut().find(|(a, _)| *a == t.remote) {
+                    e.handle_datagram(now, t.remote, b_addr, &bytes);
+                }
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+        if dh_at_30s.is_none() && now >= start + Duration::from_secs(30) {
+            dh_at_30s = Some(b.stats().dh_operations);
+        }
+        let next = flood
+            .iter()
+            .filter_map(|(_, e)| e.poll_timeout())
+            .chain(b.poll_timeout())
+            .min();
+        let Some(next) = next.filter(|t| *t <= start + Duration::from_secs(300)) else {
+            break;
+        };
+        now = now.max(next);
+        b.handle_timeout(now);
+        for (_, e) in &mut flood {
+            e.handle_timeout(now);
+        }
+    }
+    let stats = b.stats();
+    assert_eq!(dh_at_30s, Some(CAP as u64), "the cap filled, no more");
+    assert_eq!(stats.dh_operations, CAP as u64, "refused MM1s cost no DH");
+    assert!(
+        stats.half_open_refused >= u64::from(FLOOD) - CAP as u64,
+        "{stats:?}"
+    );
+    // B saw the admitted ones fail with the PSK reason, and every
+    // initiator gave up.
+    let mut failed_b = 0;
+    while let Some(e) = b.poll_event() {
+        if let Event::NegotiationFailed { reason, .. } = e {
+            assert_eq!(reason, FailureReason::AuthenticationFailed("MM5 (HASH_I)"));
+            failed_b += 1;
+        }
+    }
+    assert_eq!(failed_b, CAP);
+    for (src, e) in &mut flood {
+        let mut failed = false;
+        while let Some(ev) = e.poll_event() {
+            failed |= matches!(ev, Event::NegotiationFailed { .. });
+        }
+        assert!(failed, "{src} never gave up");
+    }
+}

@@ -359,6 +359,10 @@ pub struct EndpointStats {
     pub messages_reassembled: u64,
     /// Messages of ours sent as fragments (resends included).
     pub messages_fragmented: u64,
+    /// Phase 1 messages handled in a state that does Diffie-Hellman work
+    /// (a key pair, the shared secret, or both): what the half-open cap
+    /// bounds, counted rather than timed.
+    pub dh_operations: u64,
 }
 
 /// A caller mistake in `initiate` or `delete`.

@@ -329,6 +329,7 @@ impl Endpoint {
                         .sas
                         .values()
                         .any(|s| canonical(s.remote.ip()) == canonical(remote.ip()));
+                self.stats.dh_operations += 1;
                 aggressive_mode::initiate(&mut ctx)
             }
         };
@@ -526,6 +527,16 @@ impl Endpoint {
             wall_clock: wall_clock_at(self.wall_clock, now),
         };
         let state = core::mem::replace(&mut sa.state, Phase1State::Dead);
+        // The states whose handling generates a DH key or the shared secret.
+        if matches!(
+            state,
+            Phase1State::ExpectMm2(_)
+                | Phase1State::ExpectMm3(_)
+                | Phase1State::ExpectMm4(_)
+                | Phase1State::ExpectAm2(_)
+        ) {
+            self.stats.dh_operations += 1;
+        }
         let step = state.handle(&mut ctx, msg);
         let nat_result = ctx.nat_result;
         match step {
@@ -649,6 +660,9 @@ impl Endpoint {
         if !peer.accept_modes.contains(&mode) {
             self.dropped(Dropped::Unexpected);
             return None;
+        }
+        if mode == ExchangeMode::Aggressive {
+            self.stats.dh_operations += 1;
         }
         let step = match mode {
             ExchangeMode::Main => main_mode::respond(&mut ctx, msg),
