@@ -261,6 +261,38 @@ fn aggressive_mode_with_fqdn_ids() {
     fqdn_ids(ExchangeMode::Aggressive, 40);
 }
 
+#[test]
+fn main_mode_with_user_fqdn_ids_matched_through_subject_alt_name_email() {
+    let a_id = Identity::UserFqdn("alice@example.com".into());
+    let b_id = Identity::UserFqdn("bob@example.com".into());
+    let p = establish(
+        rsa_peer(B, ExchangeMode::Main, a_auth(), Some(a_id.clone())),
+        rsa_peer(A, ExchangeMode::Main, b_auth(), Some(b_id.clone())),
+        45,
+    );
+    assert_eq!(peer_ids(&p), (b_id, a_id));
+}
+
+#[test]
+fn user_fqdn_not_in_the_certificate_is_refused() {
+    let (b_fails, _) = refused(pair(
+        rsa_peer(
+            B,
+            ExchangeMode::Main,
+            a_auth(),
+            Some(Identity::UserFqdn("mallory@example.com".into())),
+        ),
+        rsa_peer(A, ExchangeMode::Main, b_auth(), None),
+        47,
+    ));
+    assert_eq!(
+        b_fails.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "peer identified as mallory@example.com (ID_USER_FQDN), but its certificate's subjectAltName email entries are alice@example.com (subject C=XX, O=IPsec Test, CN=a.example.com); set verify_cert off or fix my_identifier on the peer"
+        ]
+    );
+}
+
 fn asn1dn_ids(mode: ExchangeMode, seed: u64) {
     let a = a_auth();
     let b = b_auth();

@@ -27,9 +27,12 @@ use crate::wire::{
     PayloadType, ProtocolId,
 };
 
-/// Most CERT payloads read from one message: a chain longer than the trust
-/// store follows is refused there anyway.
+/// Most CERT payloads read from one message, and most certificates kept
+/// from them (a PKCS#7 bundle holds many): a chain longer than the trust
+/// store follows is refused there anyway, and each extra certificate with
+/// a matching issuer name could cost a signature check.
 const MAX_CERT_PAYLOADS: usize = 8;
+const MAX_CERTIFICATES: usize = 2 * crate::auth::TrustStore::MAX_DEPTH;
 /// Most CR payloads remembered from one message.
 const MAX_CERT_REQUESTS: usize = 16;
 
@@ -131,6 +134,7 @@ fn peer_certificates(payloads: &[Payload]) -> Result<Vec<PeerCertificate>, Failu
             .map_err(|e| FailureReason::PeerAuthentication(AuthError::Load(e)))?;
         out.extend(certs);
     }
+    out.truncate(MAX_CERTIFICATES);
     Ok(out)
 }
 
