@@ -91,3 +91,33 @@ fn failures_and_drops_carry_their_reason() {
     );
     assert!(log.contains("reason=\"malformed\""), "{log}");
 }
+
+#[test]
+fn fragmenting_and_reassembling_are_logged() {
+    // A 3000-byte FQDN makes MM5 and MM6 too large for the default
+    // fragment_size (1232), so each goes as 3 fragments.
+    let long_id = |addr| {
+        let mut p = peer(addr, vec![pix_phase1()], vec![pix_child()]);
+        p.my_identifier = Some(ike_core::config::Identity::Fqdn("f".repeat(3000)));
+        p
+    };
+    let log = logged(|| {
+        let mut p = sim::fixtures::pair_with(long_id(B), long_id(A), 43);
+        start(&mut p);
+        assert!(p.drive_until(Duration::from_secs(10), |p| {
+            !children(&p.a.events).is_empty() && !children(&p.b.events).is_empty()
+        }));
+    });
+    assert_eq!(
+        log.matches("IKE message sent as fragments").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(log.matches("fragments=3").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("IKE message reassembled from fragments")
+            .count(),
+        2,
+        "{log}"
+    );
+}
