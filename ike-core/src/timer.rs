@@ -13,7 +13,11 @@ pub enum Timer {
     Retransmit,
     /// Give up on a Phase 1 negotiation that has not completed.
     NegotiationTimeout,
-    /// Soft expiry of the ISAKMP SA.
+    /// Soft expiry of the ISAKMP SA, at 90% of its lifetime: the SA's
+    /// initiator negotiates a successor if pairs or DPD still need one, and
+    /// deletes the old SA once the new one is up. Later than the IPsec SAs'
+    /// 80% (a Phase 1 lives longer and costs a DH), early enough for a
+    /// whole Main Mode with retransmissions inside the last tenth.
     SoftExpiry,
     /// Hard expiry of the ISAKMP SA.
     HardExpiry,

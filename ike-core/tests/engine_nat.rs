@@ -376,3 +376,63 @@ fn udp_encapsulation_without_a_detected_nat_is_refused_with_a_reason() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn phase1_rekey_behind_a_nat_starts_on_4500_and_keeps_the_pair() {
+    use ike_core::config::Lifetime;
+    use ike_core::endpoint::{DownReason, Event};
+    let short = |addr| {
+        let mut p = nat_peer(addr, NatTraversal::On);
+        p.proposals[0].lifetime = Lifetime::seconds(100);
+        p.children[0].lifetime = Lifetime::seconds(300);
+        p
+    };
+    let a_ep = endpoint_with(short(B), b"k", 90);
+    let b_ep = endpoint_with(short(A_PUBLIC), b"k", 91);
+    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let b = Node::new(b_ep, SocketAddr::new(B, 500));
+    let mut p = Pair::new(a, b, 90);
+    let mut child = pix_child();
+    child.lifetime = Lifetime::seconds(300);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), child)
+        .unwrap();
+    p.advance(Duration::from_secs(260));
+    let count =
+        |events: &[Event], f: &dyn Fn(&Event) -> bool| events.iter().filter(|e| f(e)).count();
+    let ups = |e: &Event| matches!(e, Event::Phase1Up { .. });
+    assert_eq!(count(&p.a.events, &ups), 3, "{:?}", failures(&p.a.events));
+    assert_eq!(count(&p.b.events, &ups), 3);
+    let rekeyed = |e: &Event| {
+        matches!(
+            e,
+            Event::Phase1Down {
+                reason: DownReason::Rekeyed,
+                ..
+            }
+        )
+    };
+    assert_eq!(count(&p.a.events, &rekeyed), 2);
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
+    // The pair's rekey (at 240 s) ran on the third SA, still encapsulated,
+    // and the old pair was deleted by A and removed by B.
+    let (ca, cb) = (children(&p.a.events), children(&p.b.events));
+    assert_eq!((ca.len(), cb.len()), (2, 2));
+    assert_eq!(ca[1].outbound.spi, cb[1].inbound.spi);
+    assert_eq!(ca[1].udp_encapsulation.map(|(l, _)| l), Some(4500));
+    assert!(cb[1].udp_encapsulation.is_some());
+    let deleted = |e: &Event| matches!(e, Event::ChildSaDeleted { .. });
+    assert_eq!(count(&p.a.events, &deleted), 1);
+    assert_eq!(count(&p.b.events, &deleted), 1);
+    // Only MM1 and MM3 went from port 500; from MM5 on, the two Phase 1
+    // rekeys included, everything went on 4500 (RFC 3947 §4).
+    let from_500_after_first =
+        p.a.sent
+            .iter()
+            .skip(2)
+            .filter(|(t, _)| t.local.port() == 500)
+            .count();
+    assert_eq!(from_500_after_first, 0);
+}
