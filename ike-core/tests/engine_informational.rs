@@ -355,7 +355,11 @@ fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
     p.a.blackhole = true;
     p.advance(Duration::from_secs(75));
     p.a.blackhole = false;
-    assert_eq!(failures(&p.a.events).len(), 1, "the rekey's Phase 1 gave up");
+    assert_eq!(
+        failures(&p.a.events).len(),
+        1,
+        "the rekey's Phase 1 gave up"
+    );
     p.advance(Duration::from_secs(100));
     let downs =
         p.a.events
