@@ -336,8 +336,8 @@ fn simultaneous_initiation_converges_on_one_pair() {
     }
 }
 
-#[test]
-fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
+/// A Phase 1 of 100 s and a pair of 300 s, A initiating.
+fn short_lived_phase1(seed: u64) -> Pair {
     let mut p1 = pix_phase1();
     p1.lifetime = Lifetime::seconds(100);
     let mut child = pix_child();
@@ -345,10 +345,16 @@ fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
     let mut p = pair_with(
         peer(B, vec![p1], vec![child.clone()]),
         peer(A, vec![p1], vec![child.clone()]),
-        10,
+        seed,
     );
     let now = p.now;
     p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+    p
+}
+
+#[test]
+fn isakmp_sa_is_re_established_for_a_rekey_after_it_expired() {
+    let mut p = short_lived_phase1(10);
     // A's proactive Phase 1 rekey (at 90 s) goes nowhere: A is cut off
     // from 85 s to 160 s, so the ISAKMP SA expires at 100 s with its pair.
     p.advance(Duration::from_secs(85));
@@ -470,17 +476,7 @@ fn phase1_is_rekeyed_before_it_expires_and_children_keep_working() {
     // Phase 1 lives 100 s: A re-establishes it at 90 s and 180 s. The pair
     // lives 300 s, so its rekey (soft expiry at 240 s) runs on the third
     // ISAKMP SA, and its Delete of the old pair is understood by B.
-    let mut p1 = pix_phase1();
-    p1.lifetime = Lifetime::seconds(100);
-    let mut child = pix_child();
-    child.lifetime = Lifetime::seconds(300);
-    let mut p = pair_with(
-        peer(B, vec![p1], vec![child.clone()]),
-        peer(A, vec![p1], vec![child.clone()]),
-        12,
-    );
-    let now = p.now;
-    p.a.ep.initiate(now, p.a.addr, p.b.addr, child).unwrap();
+    let mut p = short_lived_phase1(12);
     p.advance(Duration::from_secs(200));
     let ups = |events: &[Event]| {
         events
