@@ -19,7 +19,7 @@ use ike_core::config::{
     AuthMethod, EndpointConfig, ExchangeMode, Identity, PeerAuth, PeerConfig, Phase1Proposal,
     PskTable, RsaAuthConfig,
 };
-use ike_core::endpoint::{Endpoint, Event, FailureReason};
+use ike_core::endpoint::{DownReason, Endpoint, Event, FailureReason};
 use ike_core::wire::{
     CertEncoding, Certificate, CertificateRequest, ExchangeType, Message, PayloadBody, PayloadType,
 };
@@ -585,6 +585,19 @@ fn bad_signature_is_refused_with_the_reason_and_an_encrypted_notify() {
     );
 }
 
+/// Whether the peer deleted an ISAKMP SA (with an authenticated Delete).
+fn deleted_by_peer(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Phase1Down {
+                reason: DownReason::DeletedByPeer,
+                ..
+            }
+        )
+    })
+}
+
 /// Drives on until A's negotiation fails, and returns A's failures.
 fn initiator_gives_up(mut p: Pair) -> Vec<String> {
     p.drive_until(Duration::from_secs(120), |p| {
@@ -620,11 +633,15 @@ fn tampered_sig_in_aggressive_mode_is_refused() {
         }
         true
     }));
-    let (b_fails, _) = refused(p);
+    let (b_fails, mut p) = refused(p);
     assert_eq!(
         b_fails.iter().map(ToString::to_string).collect::<Vec<_>>(),
         [BAD_SIG_A]
     );
+    // A counted its SA up when it sent AM3; B's encrypted refusal deletes it.
+    p.drive_for(Duration::from_secs(5));
+    assert!(phase1_up(&p.a.events));
+    assert!(deleted_by_peer(&p.a.events), "{:?}", p.a.events);
 }
 
 #[test]
@@ -656,7 +673,7 @@ fn certificate_from_an_untrusted_ca_is_refused() {
     // B signs with rogue-b.pem: same names as b.pem and the root CA, but
     // issued by another key. A, the initiator, refuses it at MM6.
     let b = RsaAuthConfig::new(signer(ROGUE_B_KEY), vec![cert(ROGUE_B_CERT)], root_only());
-    let (_, p) = refused(pair(
+    let (_, mut p) = refused(pair(
         rsa_peer(B, ExchangeMode::Main, a_auth(), None),
         rsa_peer(A, ExchangeMode::Main, b, None),
         150,
@@ -667,6 +684,10 @@ fn certificate_from_an_untrusted_ca_is_refused() {
             "the signature on certificate C=XX, O=IPsec Test, CN=b.example.com does not verify with the key of C=XX, O=IPsec Test, CN=Test Root CA (a CA of that name is configured, but it did not sign this certificate)"
         ]
     );
+    // B sent MM6 and counted its SA up; A's encrypted refusal deletes it.
+    p.drive_for(Duration::from_secs(5));
+    assert!(phase1_up(&p.b.events));
+    assert!(deleted_by_peer(&p.b.events), "{:?}", p.b.events);
 }
 
 #[test]

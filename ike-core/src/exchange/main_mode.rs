@@ -322,7 +322,9 @@ pub(crate) fn our_proof(
 }
 
 /// Refuses the peer after Phase 1 keys exist: the reason, and an
-/// Informational carrying its notify encrypted under those keys.
+/// Informational carrying its notify encrypted under those keys, with a
+/// Delete of this ISAKMP SA: a responder that sent MM6 (or an initiator
+/// that sent AM3) already counts it established and must drop it.
 pub(crate) fn refuse(
     ctx: &mut Phase1Ctx<'_>,
     session: &mut Phase1Session,
@@ -335,7 +337,8 @@ pub(crate) fn refuse(
     while mid == 0 {
         mid = ctx.rng.next_u32();
     }
-    match informational::seal(session, ctx.cky_i, ctx.cky_r, mid, vec![notify]) {
+    let delete = informational::delete_isakmp(ctx.cky_i, ctx.cky_r);
+    match informational::seal(session, ctx.cky_i, ctx.cky_r, mid, vec![notify, delete]) {
         Some(bytes) => Step::FailNotify(reason, bytes),
         None => Step::Fail(reason),
     }
