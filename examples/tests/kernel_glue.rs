@@ -356,29 +356,41 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 /// initiates at start, both install the pair and racoon-style policies
 /// through PF_KEY, pings pass through the kernel's transforms (their packet
 /// counters move), and SIGTERM leaves neither SAs nor policies. Once with
-/// ESP (`require`), once with AH (`unique`, reqid 9).
+/// ESP (`require`), once with AH (`unique`, reqid 9), once with ESP in UDP
+/// 4500 (NAT-T forced), which only passes if the kernel decapsulates it.
 #[test]
 #[ignore = "needs a kernel with PF_KEY, ip netns and tanuki on PATH: run in the QEMU guest"]
-fn glue_two_tanukis_generate_policy_esp_and_ah() {
+fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
     if open().is_none() || !sh("command -v tanuki").0 {
         eprintln!("skipped: no PF_KEY or no tanuki on PATH");
         return;
     }
+    // (name, top-level keys, peer keys, child keys, what `ip xfrm state` shows)
     let cases = [
         (
             "esp",
             "generate_policy = \"require\"",
+            "",
             "esp = [\"aes128-sha1\"]",
             "proto esp",
         ),
         (
             "ah",
             "generate_policy = \"unique\"",
+            "",
             "ah = [\"sha1\"]\nreqid = 9",
             "proto ah",
         ),
+        // ESP in UDP 4500, decapsulated by the kernel (UDP_ENCAP on the socket).
+        (
+            "esp-in-udp",
+            "generate_policy = \"on\"",
+            "nat_traversal = \"force\"",
+            "esp = [\"aes256-sha1\"]",
+            "encap type espinudp sport 4500 dport 4500",
+        ),
     ];
-    for (name, generate, transform, proto) in cases {
+    for (name, generate, peer_keys, transform, proto) in cases {
         let _ = sh("ip netns del kga; ip netns del kgb");
         let (ok, out) = sh("ip netns add kga && ip netns add kgb && \
              ip link add kga0 netns kga type veth peer name kgb0 netns kgb && \
@@ -389,7 +401,7 @@ fn glue_two_tanukis_generate_policy_esp_and_ah() {
         let config = |me: &str, peer: &str, passive: bool| {
             format!(
                 "listen = \"{me}\"\ndata_path = \"kernel\"\n{generate}\n\n[[peer]]\naddress = \"{peer}\"\n\
-                 psk = \"glue\"\nproposals = [\"aes128-sha1-modp1024\"]\npassive = {passive}\n\n\
+                 psk = \"glue\"\nproposals = [\"aes128-sha1-modp1024\"]\npassive = {passive}\n{peer_keys}\n\n\
                  [[peer.child]]\nlocal = \"{me}\"\nremote = \"{peer}\"\nmode = \"transport\"\n{transform}\n"
             )
         };
