@@ -37,6 +37,10 @@ const B_CERT: &[u8] = include_bytes!("data/auth/engine/b.pem");
 const B_KEY: &[u8] = include_bytes!("data/auth/engine/b.key");
 const ROGUE_B_CERT: &[u8] = include_bytes!("data/auth/engine/rogue-b.pem");
 const ROGUE_B_KEY: &[u8] = include_bytes!("data/auth/engine/rogue-b.key");
+const A6_CERT: &[u8] = include_bytes!("data/auth/engine/a6.pem");
+const A6_KEY: &[u8] = include_bytes!("data/auth/engine/a6.key");
+const B6_CERT: &[u8] = include_bytes!("data/auth/engine/b6.pem");
+const B6_KEY: &[u8] = include_bytes!("data/auth/engine/b6.key");
 const PIX_CERT: &[u8] = include_bytes!("data/auth/pix.pem");
 const PIX_KEY: &[u8] = include_bytes!("data/auth/pix.key");
 const GW_PLAINRSA: &str = include_str!("data/auth/gw.plainrsa");
@@ -235,6 +239,37 @@ fn main_mode_with_address_ids_matched_through_subject_alt_name_ip() {
 #[test]
 fn aggressive_mode_with_address_ids() {
     address_ids(ExchangeMode::Aggressive, 20);
+}
+
+#[test]
+fn ipv6_address_ids_in_both_modes() {
+    let a6: IpAddr = "2001:db8::1".parse().unwrap();
+    let b6: IpAddr = "2001:db8::2".parse().unwrap();
+    for (mode, seed) in [(ExchangeMode::Main, 25), (ExchangeMode::Aggressive, 27)] {
+        let a = RsaAuthConfig::new(signer(A6_KEY), vec![cert(A6_CERT)], root_only());
+        let b = RsaAuthConfig::new(signer(B6_KEY), vec![cert(B6_CERT)], root_only());
+        let mut p = pair_at(
+            a6,
+            rsa_peer(b6, mode, a, None),
+            b6,
+            rsa_peer(a6, mode, b, None),
+            Some(IN_VALIDITY),
+            seed,
+        );
+        start(&mut p);
+        assert!(
+            p.drive_until(Duration::from_secs(10), both_up),
+            "{mode:?}: {:?} {:?}",
+            failures(&p.a.events),
+            failures(&p.b.events)
+        );
+        // ID_IPV6_ADDR, matched against subjectAltName IP 2001:db8::x.
+        assert_eq!(
+            peer_ids(&p),
+            (Identity::from_ip(b6), Identity::from_ip(a6)),
+            "{mode:?}"
+        );
+    }
 }
 
 fn fqdn_ids(mode: ExchangeMode, seed: u64) {
