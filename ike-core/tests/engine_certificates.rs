@@ -139,6 +139,18 @@ fn both_up(p: &Pair) -> bool {
     phase1_up(&p.a.events) && phase1_up(&p.b.events)
 }
 
+/// Starts A → B and drives until both report Phase 1 up, or fails with
+/// both sides' reasons.
+fn start_and_wait_up(p: &mut Pair, limit: Duration) {
+    start(p);
+    assert!(
+        p.drive_until(limit, both_up),
+        "A failures {:?}, B failures {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+}
+
 fn any_failure(p: &Pair) -> bool {
     !failures(&p.a.events).is_empty() || !failures(&p.b.events).is_empty()
 }
@@ -256,13 +268,7 @@ fn ipv6_address_ids_in_both_modes() {
             Some(IN_VALIDITY),
             seed,
         );
-        start(&mut p);
-        assert!(
-            p.drive_until(Duration::from_secs(10), both_up),
-            "{mode:?}: {:?} {:?}",
-            failures(&p.a.events),
-            failures(&p.b.events)
-        );
+        start_and_wait_up(&mut p, Duration::from_secs(10));
         // ID_IPV6_ADDR, matched against subjectAltName IP 2001:db8::x.
         assert_eq!(
             peer_ids(&p),
@@ -436,13 +442,7 @@ fn aggressive_mode_carries_cert_and_sig_in_clear_and_accepts_a_pkcs7_chain() {
         seen.set(seen.get() + 1);
         true
     }));
-    start(&mut p);
-    assert!(
-        p.drive_until(Duration::from_secs(10), both_up),
-        "{:?} {:?}",
-        failures(&p.a.events),
-        failures(&p.b.events)
-    );
+    start_and_wait_up(&mut p, Duration::from_secs(10));
     assert_eq!(rewritten.get(), 1, "AM3 was rewritten to carry PKCS#7");
     // AM2 as B sent it (vendor IDs aside): SA, KE, NONCE, ID, CERT (b.pem), SIG, CR.
     let am2 = sent_messages(&p, Side::B)
@@ -500,13 +500,7 @@ fn plain_rsa_keys_without_certificates() {
             None,
             seed,
         );
-        start(&mut p);
-        assert!(
-            p.drive_until(Duration::from_secs(10), both_up),
-            "{mode:?}: {:?} {:?}",
-            failures(&p.a.events),
-            failures(&p.b.events)
-        );
+        start_and_wait_up(&mut p, Duration::from_secs(10));
         let plain: Vec<PayloadType> = sent_messages(&p, Side::A)
             .iter()
             .chain(&sent_messages(&p, Side::B))
@@ -544,13 +538,7 @@ fn main_mode_with_certificates_survives_loss() {
         loss: 0.25,
         ..Faults::default()
     };
-    start(&mut p);
-    assert!(
-        p.drive_until(Duration::from_secs(50), both_up),
-        "{:?} {:?}",
-        failures(&p.a.events),
-        failures(&p.b.events)
-    );
+    start_and_wait_up(&mut p, Duration::from_secs(50));
     assert!(
         p.a.ep.stats().retransmits_sent + p.b.ep.stats().retransmits_sent > 0,
         "the loss actually forced resends"
@@ -781,13 +769,7 @@ fn id_mismatch_gives_seed_000s_message_and_passes_with_verify_cert_off() {
     );
 
     let mut p = pix_to_b(false, 175);
-    start(&mut p);
-    assert!(
-        p.drive_until(Duration::from_secs(10), both_up),
-        "{:?} {:?}",
-        failures(&p.a.events),
-        failures(&p.b.events)
-    );
+    start_and_wait_up(&mut p, Duration::from_secs(10));
 }
 
 #[test]
