@@ -355,17 +355,19 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 /// Two tanukis in two namespaces with `generate_policy`: the active one
 /// initiates at start, both install the pair and racoon-style policies
 /// through PF_KEY, pings pass through the kernel's transforms (their packet
-/// counters move), and SIGTERM leaves neither SAs nor policies. Once with
-/// ESP (`require`), once with AH (`unique`, reqid 9), once with ESP in UDP
-/// 4500 (NAT-T forced), which only passes if the kernel decapsulates it.
+/// counters move), and SIGTERM leaves neither SAs nor policies. Cases: ESP
+/// (`require`); AH (`unique`, reqid 9); ESP in UDP 4500 (NAT-T forced),
+/// which only passes if the kernel decapsulates it; a byte lifetime, where
+/// the kernel's soft EXPIRE makes the initiator rekey with no echo lost.
 #[test]
 #[ignore = "needs a kernel with PF_KEY, ip netns and tanuki on PATH: run in the QEMU guest"]
-fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
+fn glue_two_tanukis_generate_policy_and_kernel_expire() {
     if open().is_none() || !sh("command -v tanuki").0 {
         eprintln!("skipped: no PF_KEY or no tanuki on PATH");
         return;
     }
-    // (name, top-level keys, peer keys, child keys, what `ip xfrm state` shows)
+    // (name, top-level keys, peer keys, child keys, what `ip xfrm state`
+    // shows, ping arguments)
     let cases = [
         (
             "esp",
@@ -373,6 +375,7 @@ fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
             "",
             "esp = [\"aes128-sha1\"]",
             "proto esp",
+            "-c 3",
         ),
         (
             "ah",
@@ -380,6 +383,7 @@ fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
             "",
             "ah = [\"sha1\"]\nreqid = 9",
             "proto ah",
+            "-c 3",
         ),
         // ESP in UDP 4500, decapsulated by the kernel (UDP_ENCAP on the socket).
         (
@@ -388,9 +392,21 @@ fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
             "nat_traversal = \"force\"",
             "esp = [\"aes256-sha1\"]",
             "encap type espinudp sport 4500 dport 4500",
+            "-c 3",
+        ),
+        // A 24 KB lifetime: 1428-byte echoes reach the kernel's soft byte
+        // limit (80%, 19660 bytes) at the 14th, its soft EXPIRE makes the
+        // initiator rekey before the hard limit (the 18th).
+        (
+            "byte-lifetime",
+            "generate_policy = \"require\"",
+            "",
+            "esp = [\"aes128-sha1\"]\nlifetime_kilobytes = 24",
+            "proto esp",
+            "-c 22 -s 1400",
         ),
     ];
-    for (name, generate, peer_keys, transform, proto) in cases {
+    for (name, generate, peer_keys, transform, proto, ping_args) in cases {
         let _ = sh("ip netns del kga; ip netns del kgb");
         let (ok, out) = sh("ip netns add kga && ip netns add kgb && \
              ip link add kga0 netns kga type veth peer name kgb0 netns kgb && \
@@ -434,7 +450,9 @@ fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
             read(format!("{n}.log")) + &read(format!("{n}.log.err"))
         };
         let (_, policies) = sh("ip -n kga xfrm policy");
-        let (pinged, ping) = sh("ip netns exec kga ping -c 3 -W 2 10.77.0.2");
+        let (pinged, ping) = sh(&format!(
+            "ip netns exec kga ping {ping_args} -W 2 10.77.0.2"
+        ));
         let counted = esp_packets("kga");
         let (_, state) = sh("ip -n kga xfrm state");
         for child in [&mut a, &mut b] {
@@ -468,6 +486,18 @@ fn glue_two_tanukis_generate_policy_esp_ah_and_esp_in_udp() {
             !left_sp.contains("src "),
             "{name}: policies left: {left_sp}\n{logs}"
         );
+        if name == "byte-lifetime" {
+            let a_log = log("kga");
+            assert!(
+                a_log.contains("soft EXPIRE") && a_log.contains("rekeying"),
+                "{name}: no soft EXPIRE\n{ping}\n{logs}"
+            );
+            assert!(
+                a_log.matches("kernel: IPsec-SA pair installed").count() >= 2,
+                "{name}: no rekeyed pair\n{ping}\n{logs}"
+            );
+            eprintln!("{name}: {}", ping.lines().rev().nth(1).unwrap_or_default());
+        }
         eprintln!("{name}: {counted} packets through the kernel's SAs");
     }
 }

@@ -32,6 +32,8 @@
 //!
 //! ```toml
 //! data_path = "kernel"                # "user" (default: TUN + esp-core) or "kernel"
+//! # [[peer.child]] lifetime_kilobytes = 500000: a byte lifetime, enforced by the kernel
+//! # [[peer.child]] ah = ["sha1"]: AH (alone without `esp`, else as ESP's alternative)
 //! generate_policy = "require"         # "off" (default), "on" (= require), "require", "unique"
 //!
 //! [[peer.child]]
@@ -217,6 +219,7 @@ struct ChildRepr {
     ah: Option<Spanned<Vec<Spanned<String>>>>,
     pfs: Option<Spanned<String>>,
     lifetime: Option<Spanned<u32>>,
+    lifetime_kilobytes: Option<Spanned<u32>>,
     mode: Option<Spanned<String>>,
     level: Option<Spanned<String>>,
     reqid: Option<Spanned<u32>>,
@@ -376,6 +379,16 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
         let mut child_spd = Vec::new();
         for c in &p.children {
             let policy = child_policy(c).map_err(|(s, m)| at(s, m))?;
+            if let Some(kb) = c
+                .lifetime_kilobytes
+                .as_ref()
+                .filter(|_| data_path != DataPathKind::Kernel)
+            {
+                return Err(at(
+                    kb.span(),
+                    "lifetime_kilobytes needs data_path = \"kernel\": only the kernel counts an SA's bytes".into(),
+                ));
+            }
             if let Some(list) = c.ah.as_ref().filter(|_| data_path != DataPathKind::Kernel) {
                 return Err(at(
                     list.span(),
@@ -839,7 +852,15 @@ fn child_policy(c: &ChildRepr) -> Result<ChildPolicy, (Range<usize>, String)> {
         mode,
         esp,
         pfs_group,
-        lifetime: Lifetime::seconds(lifetime),
+        lifetime: Lifetime {
+            seconds: Some(lifetime),
+            kilobytes: match &c.lifetime_kilobytes {
+                Some(kb) if *kb.get_ref() == 0 => {
+                    return Err((kb.span(), "lifetime_kilobytes must be > 0".into()));
+                }
+                kb => kb.as_ref().map(|kb| *kb.get_ref()),
+            },
+        },
         accept_ah: c.ah.is_some(),
         ah,
         ipcomp: false,
@@ -1113,6 +1134,15 @@ esp = ["aes256-sha1"]
         let both = check(&kernel("", "ah = [\"sha512\"]")).expect("ESP or AH");
         let child = &both.endpoint.peers[0].children[0];
         assert!(child.accept_ah && child.esp.len() == 1);
+        // A byte lifetime (kernel only): the kernel's soft EXPIRE at 80% rekeys.
+        let kb = check(&kernel("", "lifetime_kilobytes = 4")).expect("valid");
+        assert_eq!(
+            kb.endpoint.peers[0].children[0].lifetime,
+            Lifetime {
+                seconds: Some(3600),
+                kilobytes: Some(4)
+            }
+        );
         // No AH by default.
         assert!(!check(PIX).expect("valid").endpoint.peers[0].children[0].accept_ah);
         let cases: &[(String, usize, &str)] = &[
@@ -1132,6 +1162,16 @@ esp = ["aes256-sha1"]
                 "ah `sha3`: unknown algorithm",
             ),
             (kernel("", "ah = []"), 14, "ah is empty"),
+            (
+                kernel("", "lifetime_kilobytes = 0"),
+                14,
+                "lifetime_kilobytes must be > 0",
+            ),
+            (
+                PIX.replace("esp = [", "lifetime_kilobytes = 9\nesp = ["),
+                12,
+                "lifetime_kilobytes needs data_path = \"kernel\"",
+            ),
             (
                 PIX.replace("esp = [\"aes256-sha1\"]\n", ""),
                 10,
