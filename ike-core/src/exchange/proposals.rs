@@ -365,7 +365,11 @@ pub(crate) fn initial_contact(cky_i: &Cookie, cky_r: &Cookie) -> Payload {
 
 /// RESPONDER-LIFETIME for our SPI (RFC 2407 §4.6.3.1): the lifetime we hold
 /// the initiator to, as SA attributes.
-pub(crate) fn responder_lifetime(spi: u32, lifetime: &Lifetime) -> Payload {
+pub(crate) fn responder_lifetime(
+    protocol: crate::config::IpsecProtocol,
+    spi: u32,
+    lifetime: &Lifetime,
+) -> Payload {
     let attrs = Phase2Attributes {
         lifetimes: wire_lifetimes(lifetime),
         ..Phase2Attributes::default()
@@ -374,7 +378,7 @@ pub(crate) fn responder_lifetime(spi: u32, lifetime: &Lifetime) -> Payload {
     let _ = emit_attributes(&attrs.to_attributes(), &mut data);
     Notification::new(
         NotifyType::RESPONDER_LIFETIME,
-        ProtocolId::ESP,
+        ProtocolId(protocol.protocol_id()),
         spi.to_be_bytes().to_vec(),
         data,
     )
@@ -554,5 +558,16 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(1, 3, 7), (1, 4, 0x2345)]
         );
+    }
+
+    #[test]
+    fn responder_lifetime_names_the_chosen_protocol_and_spi() {
+        use crate::config::IpsecProtocol;
+        let l = Lifetime::seconds(600);
+        let p = responder_lifetime(IpsecProtocol::Ah, 0x0a0b_0c0d, &l);
+        let n = Notification::parse_body(&p.body).unwrap();
+        assert_eq!(n.protocol, ProtocolId::AH);
+        assert_eq!(n.spi, [0x0a, 0x0b, 0x0c, 0x0d]);
+        assert_eq!(parse_responder_lifetime(&p.body), Some(l));
     }
 }

@@ -466,7 +466,11 @@ pub(crate) fn respond(
         rest.extend(nat_oa_payloads(ctx.remote, ctx.local));
     }
     if choice.notify_lifetime {
-        rest.push(proposals::responder_lifetime(spi_in, &choice.lifetime));
+        rest.push(proposals::responder_lifetime(
+            choice.protocol,
+            spi_in,
+            &choice.lifetime,
+        ));
     }
     let inbound = split_keys(
         ctx,
