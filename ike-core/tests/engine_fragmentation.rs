@@ -270,6 +270,74 @@ fn fragments_on_port_4500_leave_room_for_the_non_esp_marker() {
     assert!(fragments_sent(&p.b) >= 5);
 }
 
+/// A fragment datagram (number 1 of 2, 64 data bytes) of a message nobody
+/// sent, with the given cookies, in Main Mode.
+fn forged_fragment(cky_i: [u8; 8], cky_r: [u8; 8]) -> Vec<u8> {
+    let mut d = Vec::new();
+    d.extend_from_slice(&cky_i);
+    d.extend_from_slice(&cky_r);
+    // Next payload 132, version 1.0, Main Mode, no flags, message ID 0.
+    d.extend_from_slice(&[132, 0x10, 2, 0, 0, 0, 0, 0]);
+    d.extend_from_slice(&(28u32 + 8 + 64).to_be_bytes());
+    // Generic header (no next payload, length 72), fragment ID 1, number 1.
+    d.extend_from_slice(&[0, 0, 0, 72, 0, 1, 1, 0]);
+    d.extend_from_slice(&[0xee; 64]);
+    d
+}
+
+#[test]
+fn made_up_fragments_cannot_evict_a_negotiation_in_progress() {
+    // B keeps fragments 1-4 of MM5 from their first copy only (later copies
+    // of them are lost); fragment 5 arrives only with the resend. Meanwhile
+    // 300 made-up first-message fragments arrive from A's own address, and
+    // 300 naming a responder cookie B never issued. MM5 must still complete
+    // from the pieces B held.
+    let mut p = pair(
+        Fragmentation::On,
+        Fragmentation::On,
+        ExchangeMode::Main,
+        576,
+        19,
+    );
+    let mut seen = [0u32; 6];
+    p.intercept = Some(Box::new(move |side, bytes| {
+        let Some(f) = fragment_of(bytes).filter(|_| side == Side::A) else {
+            return true;
+        };
+        let n = usize::from(f.number.min(5));
+        seen[n] += 1;
+        if f.is_last() {
+            seen[n] > 1
+        } else {
+            seen[n] == 1
+        }
+    }));
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, p.b.addr, pix_child())
+        .unwrap();
+    assert!(p.drive_until(Duration::from_secs(5), |p| p.b.ep.stats().fragments_in == 4));
+    let (a, b) = (p.a.addr, p.b.addr);
+    for i in 0..300u32 {
+        let mut cookie = [0x5a; 8];
+        cookie[..4].copy_from_slice(&i.to_be_bytes());
+        p.b.ep
+            .handle_datagram(p.now, b, a, &forged_fragment(cookie, [0; 8]));
+        p.b.ep
+            .handle_datagram(p.now, b, a, &forged_fragment(cookie, [0xa5; 8]));
+    }
+    assert!(
+        p.drive_until(Duration::from_secs(30), both_children_up),
+        "{}",
+        why(&p)
+    );
+    let sb = p.b.ep.stats();
+    assert_eq!(sb.messages_reassembled, 1, "MM5 from the held pieces");
+    // The unknown-cookie ones were dropped before anything was stored;
+    // the first-message ones exceed the per-peer bound and evict each other.
+    assert!(sb.fragments_dropped >= 300, "{sb:?}");
+}
+
 /// Drops the first fragment from `side` that `hit` selects.
 fn drop_first(side: Side, hit: impl Fn(&Fragment) -> bool + 'static) -> sim::Intercept {
     let mut dropped = false;

@@ -9,10 +9,15 @@
 //! messages are cut: they are the ones that carry certificates, and Quick
 //! Mode and Informational messages stay far below any path MTU.
 //!
-//! Receiving: a datagram whose first payload is a fragment goes to the
-//! endpoint's [`Reassembler`]; the whole message then takes exactly the path
-//! of a datagram that arrived whole, from the same addresses. Fragments are
-//! never trusted for anything else.
+//! Receiving: a datagram whose first payload is a fragment goes to a
+//! [`Reassembler`]; the whole message then takes exactly the path of a
+//! datagram that arrived whole, from the same addresses. Fragments are never
+//! trusted for anything else. Fragments for an ISAKMP SA we hold and
+//! fragments of a first message (responder cookie zero) fill separate
+//! pools, so a flood of made-up first messages, even from a peer's own
+//! address, cannot evict the pieces of a negotiation in progress (its
+//! cookies are unknown to an off-path sender); fragments naming a responder
+//! cookie we do not hold are dropped before anything is stored.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -20,8 +25,43 @@ use std::time::Instant;
 use super::{Endpoint, IkeSa, NON_ESP_MARKER};
 use crate::config::Fragmentation;
 use crate::exchange::nat::NAT_T_PORT;
-use crate::fragment::{self, FragmentSizing, Reassembler, ReassemblyOutcome, fragment_message};
-use crate::wire::Message;
+use crate::fragment::{
+    self, FragmentSizing, Reassembler, ReassemblyLimits, ReassemblyOutcome, fragment_message,
+};
+use crate::wire::{Header, Message};
+
+/// The endpoint's fragment pools, each bounded by
+/// [`EndpointConfig::reassembly`](crate::config::EndpointConfig).
+#[derive(Debug)]
+pub(super) struct Reassembly {
+    /// Messages for ISAKMP SAs we hold.
+    known: Reassembler<SocketAddr>,
+    /// First messages of a new ISAKMP SA (responder cookie zero).
+    first: Reassembler<SocketAddr>,
+}
+
+impl Reassembly {
+    pub(super) fn new(limits: ReassemblyLimits) -> Self {
+        Self {
+            known: Reassembler::new(limits),
+            first: Reassembler::new(limits),
+        }
+    }
+
+    /// Drops partial messages that waited too long.
+    pub(super) fn handle_timeout(&mut self, now: Instant) {
+        self.known.handle_timeout(now);
+        self.first.handle_timeout(now);
+    }
+
+    /// When the oldest partial message expires.
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        [self.known.poll_timeout(), self.first.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
 
 /// What one ISAKMP SA knows about fragmentation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,7 +149,19 @@ impl Endpoint {
             self.fragment_dropped(&"fragmentation is off for this peer");
             return None;
         }
-        match self.reassembler.handle(now, remote, data) {
+        let Ok(parsed) = Header::parse(data) else {
+            self.fragment_dropped(&"no ISAKMP header");
+            return None;
+        };
+        let pool = if self.find_sa(&parsed.header).is_some() {
+            &mut self.reassembler.known
+        } else if parsed.header.responder_cookie.is_zero() {
+            &mut self.reassembler.first
+        } else {
+            self.fragment_dropped(&"no ISAKMP SA with these cookies");
+            return None;
+        };
+        match pool.handle(now, remote, data) {
             Ok(ReassemblyOutcome::Pending | ReassemblyOutcome::Duplicate) => None,
             // A message made of fragments of fragments is nobody's.
             Ok(ReassemblyOutcome::Complete(whole))

@@ -122,7 +122,7 @@ pub struct Endpoint {
     /// dropped quietly instead of failing again (bounded).
     refused: VecDeque<[u8; 20]>,
     /// Fragments waiting for the rest of their message, per peer address.
-    reassembler: crate::fragment::Reassembler<SocketAddr>,
+    reassembler: fragmentation::Reassembly,
     /// An `Instant` and the wall-clock time it corresponds to, for
     /// certificate validity (see [`Endpoint::set_wall_clock`]).
     wall_clock: Option<(Instant, crate::auth::UnixTime)>,
@@ -230,7 +230,7 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             refused: VecDeque::new(),
-            reassembler: crate::fragment::Reassembler::new(reassembly),
+            reassembler: fragmentation::Reassembly::new(reassembly),
             wall_clock: None,
         }
     }
