@@ -16,8 +16,8 @@ use ike_core::auth::{
     TrustStore, UnixTime, load_certificates, load_plain_rsa_private, load_plain_rsa_public,
 };
 use ike_core::config::{
-    AuthMethod, EndpointConfig, ExchangeMode, Identity, PeerAuth, PeerConfig, Phase1Proposal,
-    PskTable, RsaAuthConfig,
+    AuthMethod, EndpointConfig, ExchangeMode, Fragmentation, Identity, PeerAuth, PeerConfig,
+    Phase1Proposal, PskTable, RsaAuthConfig,
 };
 use ike_core::endpoint::{DownReason, Endpoint, Event, FailureReason};
 use ike_core::wire::{
@@ -812,6 +812,40 @@ fn wall_clock_follows_the_engine_clock() {
         (NOV_29_2036 + 2 * 86_400..NOV_29_2036 + 2 * 86_400 + 60).contains(now),
         "{now}"
     );
+}
+
+#[test]
+fn undecryptable_mm5_is_not_blamed_on_a_pre_shared_key() {
+    // Every MM5 arrives with its first ciphertext byte flipped: B cannot
+    // parse it, and when the negotiation stalls says so without the PSK
+    // hint of the pre-shared-key path.
+    let mut a = rsa_peer(B, ExchangeMode::Main, a_auth(), None);
+    let mut b = rsa_peer(A, ExchangeMode::Main, b_auth(), None);
+    a.fragmentation = Fragmentation::Off;
+    b.fragmentation = Fragmentation::Off;
+    let mut p = pair(a, b, 210);
+    p.intercept = Some(Box::new(|from, bytes| {
+        if from == Side::A
+            && Message::parse(bytes).is_ok_and(|m| {
+                m.header.exchange_type == ExchangeType::MAIN_MODE && m.is_encrypted()
+            })
+            && let Some(first) = bytes.get_mut(28)
+        {
+            *first ^= 0x80;
+        }
+        true
+    }));
+    start(&mut p);
+    p.drive_until(Duration::from_secs(120), |p| {
+        !failures(&p.b.events).is_empty()
+    });
+    assert_eq!(
+        failures(&p.b.events),
+        [
+            "protocol error: MM5 did not decrypt: with RSA signatures the keys come from the DH exchange alone, so the peers derived different SKEYIDs or the message was damaged"
+        ]
+    );
+    assert!(p.b.ep.stats().bad_hash > 0);
 }
 
 #[test]

@@ -963,6 +963,18 @@ impl Endpoint {
         if let Some(reason) = self.psk_mismatch_reason(sa, &fallback) {
             return reason;
         }
+        if sa.bad_hashes > 0 && sa.state.uses_signatures() {
+            let what = match (sa.mode, sa.role) {
+                (ExchangeMode::Main, Role::Responder) => "MM5",
+                (ExchangeMode::Main, Role::Initiator) => "MM6",
+                (ExchangeMode::Aggressive, Role::Responder) => "AM3",
+                (ExchangeMode::Aggressive, Role::Initiator) => "AM2",
+            };
+            // No configured secret feeds SKEYID here (RFC 2409 §5.1).
+            return FailureReason::Protocol(format!(
+                "{what} did not decrypt: with RSA signatures the keys come from the DH exchange alone, so the peers derived different SKEYIDs or the message was damaged"
+            ));
+        }
         if sa.bad_hashes > 0 {
             let what = match (sa.mode, sa.role) {
                 (ExchangeMode::Main, Role::Responder) => "MM5 (HASH_I)",

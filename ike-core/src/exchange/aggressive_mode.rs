@@ -50,6 +50,11 @@ pub(crate) struct ExpectAm3 {
 }
 
 impl ExpectAm3 {
+    /// The chosen transform.
+    pub(crate) const fn proposal(&self) -> &Phase1Proposal {
+        &self.proposal
+    }
+
     /// The keys, for reading a refusal the initiator sent instead of AM3.
     pub(crate) fn session_mut(&mut self) -> &mut Phase1Session {
         &mut self.session

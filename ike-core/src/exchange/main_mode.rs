@@ -513,6 +513,21 @@ impl Phase1State {
         }
     }
 
+    /// Whether this negotiation chose RSA signatures (known from MM2 on,
+    /// or AM2 for the responder).
+    pub(crate) fn uses_signatures(&self) -> bool {
+        let proposal = match self {
+            Self::ExpectMm4(s) => &s.proposal,
+            Self::ExpectMm6(s) => &s.proposal,
+            Self::ExpectMm3(s) => &s.proposal,
+            Self::ExpectMm5(s) => &s.proposal,
+            Self::ExpectAm3(s) => s.proposal(),
+            Self::Established(e) => &e.proposal,
+            Self::ExpectMm2(_) | Self::ExpectAm2(_) | Self::Dead => return false,
+        };
+        proposal.auth == AuthMethod::RsaSignature
+    }
+
     /// The notify in an encrypted Informational the peer sent during this
     /// Phase 1, once both sides hold its keys (a peer that refused our
     /// certificate or SIG says why this way), if it decrypts and its
