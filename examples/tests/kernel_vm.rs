@@ -553,7 +553,8 @@ mod kernel_e2e {
     /// gateways, and its child's selectors are exactly the outbound policy
     /// setkey loads there: otherwise the kernel's ACQUIRE would name
     /// selectors tanuki has no child for. In the `generate` case b loads no
-    /// policies and is a passive responder whose tanuki generates them.
+    /// policies and is a passive responder whose tanuki generates them. The
+    /// tunnel case's children live 15 s (it pings across their rekey).
     #[test]
     fn kernel_e2e_daemon_configs_match_the_policies() {
         for case in ["tunnel", "transport", "generate"] {
@@ -575,6 +576,8 @@ mod kernel_e2e {
                     _ => EncapsulationMode::Tunnel,
                 };
                 assert_eq!(child.mode, want_mode, "{toml}");
+                let rekeys = child.lifetime.seconds.is_some_and(|s| s <= 15);
+                assert_eq!(rekeys, case == "tunnel", "{toml}: {:?}", child.lifetime);
                 let levels: Vec<_> = p.child_spd.iter().map(|s| s.level).collect();
                 let conf = format!("policy-{case}-{host}.conf");
                 let pols = policies(&dry_run(&conf));

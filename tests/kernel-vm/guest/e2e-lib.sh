@@ -127,15 +127,16 @@ expect_esp_counted() {
 	fi
 }
 
-# load_setkey KIND MODE: ipsec-setkey -f KIND-MODE-HOST.conf in each host's
-# namespace (KIND: static or policy).
+# load_setkey KIND CASE [LABEL]: ipsec-setkey -f KIND-CASE-HOST.conf in each
+# host's namespace (KIND: static or policy).
 load_setkey() {
+	label=${3:-$2}
 	for host in a b; do
 		conf=$1-$2-$host.conf
 		if in_ns e2e$host ipsec-setkey -f $E2E/$conf >/tmp/setkey-$host.txt 2>&1; then
-			ok "$2: ipsec-setkey -f $conf in e2e$host"
+			ok "$label: ipsec-setkey -f $conf in e2e$host"
 		else
-			fail "$2: ipsec-setkey -f $conf in e2e$host"
+			fail "$label: ipsec-setkey -f $conf in e2e$host"
 			show_file "ipsec-setkey output" /tmp/setkey-$host.txt
 		fi
 	done
