@@ -170,6 +170,19 @@ pub(crate) fn verify_peer(
         now,
     )
     .map_err(FailureReason::PeerAuthentication)?;
+    match &verified.chain {
+        Some(chain) => tracing::info!(
+            message,
+            certificate = %chain.leaf_subject,
+            ca = %chain.anchor_subject,
+            chain_length = chain.length,
+            "peer certificate and signature verified"
+        ),
+        None => tracing::info!(
+            message,
+            "peer signature verified (verify_cert off, or a configured key)"
+        ),
+    }
     Ok(proof::signature_verified(verified.signature))
 }
 
