@@ -34,8 +34,7 @@
 #                            trust pki/ca.pem)
 #   --charon-cert NAME       charon's certificate and key, pki/NAME.pem and
 #                            pki/NAME.key [charon]; e.g. charon-big (2048 bits,
-#                            Main Mode 6 over fragment_size) or pix (no
-#                            subjectAltName: seed 000)
+#                            Main Mode 6 over fragment_size)
 #   --fragmentation yes|no|force   charon's IKE fragmentation [yes: when the
 #                            peer announces it]; charon.fragment_size stays
 #                            at its default (1280)
@@ -81,8 +80,6 @@ state=$INTEROP_RUN/charon
 auth_args=()
 if [ "$auth" = pubkey ]; then
     interop_swanctl_pki "$state" "$pki/$charon_cert.pem" "$pki/$charon_cert.key" "$pki/ca.pem"
-    # pix.pem cannot prove charon's ID: see pki/README.md on the key helper.
-    [ -f "$pki/$charon_cert-keyhelper.pem" ] && cp "$pki/$charon_cert-keyhelper.pem" "$state/swanctl/x509/"
     auth_args=(auth=pubkey "cert=$charon_cert.pem")
 fi
 interop_swanctl_conf "$state/swanctl/swanctl.conf" mode="$mode" \

@@ -11,7 +11,7 @@ use x509_cert::name::Name;
 
 use super::error::AuthError;
 use super::load::PeerCertificate;
-use super::name::{DnPattern, display_name};
+use super::name::{DnPattern, display_name, same_name};
 use crate::wire::Identity;
 
 /// The identity a peer must claim (racoon's `peers_identifier`).
@@ -75,7 +75,8 @@ impl ExpectedIdentity {
                 Name::from_der(der).is_ok_and(|n| pattern.matches(&n))
             }
             (Self::Asn1DnOfCertificate, Identity::DerAsn1Dn(der)) => certificate.is_some_and(|c| {
-                Name::from_der(der).is_ok_and(|n| n == c.parsed().tbs_certificate.subject)
+                Name::from_der(der)
+                    .is_ok_and(|n| same_name(&n, &c.parsed().tbs_certificate.subject))
             }),
             _ => false,
         }
@@ -166,8 +167,8 @@ pub fn match_identity(id: &Identity, cert: &PeerCertificate) -> Result<(), AuthE
             ("ID_USER_FQDN", "email", found)
         }
         Identity::DerAsn1Dn(der) => {
-            let same =
-                Name::from_der(der).is_ok_and(|n| n == cert.parsed().tbs_certificate.subject);
+            let same = Name::from_der(der)
+                .is_ok_and(|n| same_name(&n, &cert.parsed().tbs_certificate.subject));
             if same {
                 return Ok(());
             }

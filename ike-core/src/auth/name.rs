@@ -66,6 +66,27 @@ pub(super) fn name_components(name: &Name) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether two names are the same distinguished name (RFC 5280 §7.1): the
+/// same attributes in the same order, values equal without regard to their
+/// string type, ASCII case or runs of white space. Byte equality is not
+/// enough: strongSwan encodes a DN from its configuration with string
+/// types other than OpenSSL's in the certificate (seen with charon 5.9.8,
+/// `id = "C=XX, O=…, CN=…"`), and racoon compares with OpenSSL's
+/// `X509_NAME_cmp`, which canonicalises the same way.
+pub(crate) fn same_name(a: &Name, b: &Name) -> bool {
+    let fold = |v: &str| -> String {
+        v.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase()
+    };
+    let (a, b) = (name_components(a), name_components(b));
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|((ak, av), (bk, bv))| ak == bk && fold(av) == fold(bv))
+}
+
 /// `C=XX, O=Org, CN=host`: certificate order, as OpenSSL's oneline form and
 /// racoon's configuration write it.
 pub(crate) fn display_name(name: &Name) -> String {
@@ -136,5 +157,43 @@ impl DnPattern {
 impl core::fmt::Display for DnPattern {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod same_name_tests {
+    use der::Decode;
+
+    use super::*;
+
+    /// SEQUENCE { SET { SEQUENCE { OID 2.5.4.3 (CN), STRING } } } with the
+    /// string's tag and bytes.
+    fn cn(tag: u8, value: &[u8]) -> Name {
+        let len = u8::try_from(value.len()).unwrap();
+        let mut der = vec![
+            0x30,
+            11 + len,
+            0x31,
+            9 + len,
+            0x30,
+            7 + len,
+            0x06,
+            0x03,
+            0x55,
+            0x04,
+            0x03,
+        ];
+        der.extend([tag, len]);
+        der.extend_from_slice(value);
+        Name::from_der(&der).unwrap()
+    }
+
+    #[test]
+    fn string_type_case_and_spaces_do_not_matter() {
+        let printable = cn(0x13, b"gw example");
+        let utf8 = cn(0x0c, b"GW  example");
+        assert_ne!(printable, utf8, "different encodings");
+        assert!(same_name(&printable, &utf8));
+        assert!(!same_name(&printable, &cn(0x0c, b"gw-example")));
     }
 }

@@ -12,10 +12,6 @@
 #                 default fragment_size (1280) and are sent as fragments
 #   pix           RSA 1024, by ca; CN=pix.example.com and NO subjectAltName:
 #                 seed 000's Cisco PIX, which identifies itself by address
-#   pix-keyhelper the pix key again, SAN IP 10.99.0.2: loaded into charon but
-#                 never sent. charon (IKEv1) looks its private key up by its
-#                 ID before it signs, and finds none through pix.pem, which
-#                 cannot prove 10.99.0.2; this certificate lets it find the key.
 #   other-ca      an unrelated CA (same layout), for "untrusted CA" cases
 #
 # The small 1024-bit keys keep the ordinary scenarios' Main Mode 5/6 well
@@ -45,9 +41,6 @@ keyUsage = digitalSignature
 subjectAltName = @tanuki_big_names
 [pix]
 basicConstraints = CA:FALSE
-[pix_keyhelper]
-basicConstraints = CA:FALSE
-subjectAltName = IP:10.99.0.2
 [charon_big_names]
 IP.1 = 10.99.0.2
 DNS.1 = charon.interop.test
@@ -92,12 +85,6 @@ issue() { # name bits subject section
     -sha256 -days $D -extfile work/ext.cnf -extensions "$4" -out "$1.pem" 2>/dev/null
 }
 
-reissue() { # key-name name subject section: another certificate for an existing key
-  openssl req -new -key "$1.key" -subj "$3" -out "work/$2.csr"
-  openssl x509 -req -in "work/$2.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-    -sha256 -days $D -extfile work/ext.cnf -extensions "$4" -out "$2.pem" 2>/dev/null
-}
-
 ca ca "/C=XX/O=ipsec-rs Interop/CN=ipsec-rs Interop CA"
 ca other-ca "/C=XX/O=Somebody Else/CN=Unrelated CA"
 issue charon 1024 "/C=XX/O=ipsec-rs Interop/CN=charon.interop.test" charon
@@ -105,7 +92,6 @@ issue tanuki 1024 "/C=XX/O=ipsec-rs Interop/CN=tanuki.interop.test" tanuki
 issue charon-big 2048 "/C=XX/O=ipsec-rs Interop/CN=charon.interop.test" charon_big
 issue tanuki-big 2048 "/C=XX/O=ipsec-rs Interop/CN=tanuki.interop.test" tanuki_big
 issue pix 1024 "/CN=pix.example.com" pix
-reissue pix pix-keyhelper "/CN=pix.example.com key lookup helper" pix_keyhelper
 rm -f other-ca.key
 
 rm -rf work ./*.srl
