@@ -140,8 +140,8 @@ fn ipsec_mode(m: EncapsulationMode) -> IpsecMode {
 
 /// The SA type of a pair.
 fn sa_type(c: &ChildSa) -> Result<SaType, KernelError> {
-    // A bundle needs two SAs per direction and two-request policies whose
-    // modes differ (IPComp carries the tunnel, ESP goes transport inside).
+    // A bundle needs IPCOMP SAs next to these and policies with two
+    // `ipsecrequest`s; not done yet.
     if c.ipcomp.is_some() {
         return Err(KernelError::Protocol("an IPComp bundle"));
     }
