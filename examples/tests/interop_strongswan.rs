@@ -650,3 +650,96 @@ fn rsa_2048_bit_certificates_fragmented_initiator() {
 fn rsa_2048_bit_certificates_fragmented_responder() {
     fragmented("responder");
 }
+
+// ------------------------------------------------------------ seed 000
+
+/// What tanuki must say about seed 000's PIX, word for word.
+const SEED000_MESSAGE: &str = "peer identified as 10.99.0.2 (ID_IPV4_ADDR), but its certificate has no subjectAltName IP entry (subject CN=pix.example.com); set verify_cert off or use an ASN.1 DN identity";
+
+/// Seed 000 with a second tanuki as the PIX (`tanuki-pix-pair.sh`): it
+/// sends ID_IPV4_ADDR 10.99.0.2 and a certificate without subjectAltName.
+/// Returns the RESULT lines, or `None` when skipped.
+fn seed000(role: &str, check: &str) -> Option<Vec<String>> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var("IPSEC_REQUIRE_INTEROP").as_deref() == Ok("1") {
+            panic!("IPSEC_REQUIRE_INTEROP=1 but {why}");
+        }
+        println!("SKIPPED: seed 000 ({role}, {check}): {why}");
+        return None;
+    }
+    let out = std::env::temp_dir().join(format!(
+        "tanuki-seed000-{role}-{check}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = Command::new("timeout")
+        .arg("60")
+        .arg(repo_root().join("tests/interop/scenarios/tanuki-pix-pair.sh"))
+        .arg(&out)
+        .arg(role)
+        .arg(check)
+        .env("TANUKI", env!("CARGO_BIN_EXE_tanuki"))
+        .output()
+        .expect("run tanuki-pix-pair.sh");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let results: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT: "))
+        .map(str::to_owned)
+        .collect();
+    for r in &results {
+        println!("seed 000 ({role}, {check}): {r}");
+    }
+    let passed = output.status.success() && results.iter().any(|r| r == "PASS");
+    if passed {
+        let _ = std::fs::remove_dir_all(&out);
+    } else {
+        for side in ["ours", "pix"] {
+            let log = std::fs::read_to_string(out.join(format!("{side}.log"))).unwrap_or_default();
+            println!("--- {side}.log\n{log}");
+        }
+        println!(
+            "--- harness stderr\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(passed, "seed 000 ({role}, {check}): {results:?}");
+    Some(results)
+}
+
+fn seed000_refused(role: &str) {
+    let Some(results) = seed000(role, "strict") else {
+        return;
+    };
+    let line = results
+        .iter()
+        .find(|r| r.starts_with("ours: "))
+        .expect("our failure line");
+    assert!(
+        line.contains(SEED000_MESSAGE),
+        "{role}: {line:?} lacks {SEED000_MESSAGE:?}"
+    );
+}
+
+#[test]
+fn seed000_pix_certificate_without_san_ip_initiator() {
+    seed000_refused("initiator");
+}
+
+#[test]
+fn seed000_pix_certificate_without_san_ip_responder() {
+    seed000_refused("responder");
+}
+
+/// What the message suggests: `verify_cert off` (with the PIX's certificate
+/// pinned, so its signature is still checked with a key we chose).
+#[test]
+fn seed000_pix_with_verify_cert_off_initiator() {
+    let _ = seed000("initiator", "relaxed");
+}
+
+#[test]
+fn seed000_pix_with_verify_cert_off_responder() {
+    let _ = seed000("responder", "relaxed");
+}
