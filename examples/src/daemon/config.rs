@@ -10,6 +10,7 @@
 //! phase2_timeout = 60
 //! tun = "tanuki0"                     # user-space ESP through this TUN device
 //! tun_source = "10.1.0.1"             # our inner address (routes' src)
+//! fragment_size = 1232                # largest IKE datagram (UDP payload) before fragmenting
 //!
 //! [[peer]]
 //! address = "198.51.100.2"
@@ -18,6 +19,7 @@
 //! proposals = ["aes256-sha1-modp1536"]
 //! lifetime = 86400
 //! nat_traversal = "off"               # "on", "off" or "force"
+//! fragmentation = "on"                # IKE fragmentation (racoon's ike_frag): "on", "off" or "force"
 //! passive = false                     # false: initiate at start
 //! on_demand = false                   # true: initiate when traffic first arrives
 //!
@@ -59,8 +61,8 @@ use std::time::Duration;
 
 use ike_core::config::{
     AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform,
-    ExchangeMode, Identity, IntegrityAlgorithm, Lifetime, NatTraversal, PeerConfig, Phase1Proposal,
-    PresharedKey, PskTable, TrafficSelector,
+    ExchangeMode, Fragmentation, Identity, IntegrityAlgorithm, Lifetime, NatTraversal, PeerConfig,
+    Phase1Proposal, PresharedKey, PskTable, TrafficSelector,
 };
 use ike_core::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
 use ike_core::policy::ProposalCheck;
@@ -183,6 +185,7 @@ struct FileRepr {
     tun_source: Option<Spanned<String>>,
     data_path: Option<Spanned<String>>,
     generate_policy: Option<Spanned<String>>,
+    fragment_size: Option<Spanned<usize>>,
     #[serde(default, rename = "peer")]
     peers: Vec<PeerRepr>,
 }
@@ -201,6 +204,7 @@ struct PeerRepr {
     lifetime: Option<Spanned<u32>>,
     proposal_check: Option<Spanned<String>>,
     nat_traversal: Option<Spanned<String>>,
+    fragmentation: Option<Spanned<String>>,
     #[serde(default)]
     passive: bool,
     #[serde(default)]
@@ -224,6 +228,10 @@ struct ChildRepr {
     level: Option<Spanned<String>>,
     reqid: Option<Spanned<u32>>,
 }
+
+/// Accepted `fragment_size` values: from what a 576-byte IPv4 path carries
+/// (RFC 791's minimum) to the largest UDP payload.
+const FRAGMENT_SIZES: std::ops::RangeInclusive<usize> = 548..=65_507;
 
 /// Default Phase 1 lifetime (racoon's and the PIX seed's 86400 s).
 const DEFAULT_PHASE1_SECS: u32 = 86_400;
@@ -430,6 +438,19 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
                 }
             };
         }
+        if let Some(f) = &p.fragmentation {
+            peer.fragmentation = match f.get_ref().as_str() {
+                "on" => Fragmentation::On,
+                "off" => Fragmentation::Off,
+                "force" => Fragmentation::Force,
+                other => {
+                    return Err(at(
+                        f.span(),
+                        format!("fragmentation `{other}`: expected \"on\", \"off\" or \"force\""),
+                    ));
+                }
+            };
+        }
         if let Some(c) = &p.proposal_check {
             peer.proposal_check = match c.get_ref().as_str() {
                 "obey" => ProposalCheck::Obey,
@@ -507,6 +528,20 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             }
             *slot = Duration::from_secs(*v.get_ref());
         }
+    }
+    if let Some(size) = &repr.fragment_size {
+        if !FRAGMENT_SIZES.contains(size.get_ref()) {
+            return Err(at(
+                size.span(),
+                format!(
+                    "fragment_size {}: expected {} to {} bytes of UDP payload (548 fits a 576-byte IPv4 path)",
+                    size.get_ref(),
+                    FRAGMENT_SIZES.start(),
+                    FRAGMENT_SIZES.end()
+                ),
+            ));
+        }
+        endpoint.fragment_size = *size.get_ref();
     }
     let tun_source = match &repr.tun_source {
         None => None,
@@ -965,6 +1000,36 @@ esp = ["aes256-sha1"]
         assert_eq!(child.lifetime.effective_seconds(), 30);
     }
 
+    /// racoon's `ike_frag` and the datagram size map onto the engine; the
+    /// engine's defaults stay when the keys are absent.
+    #[test]
+    fn fragmentation_settings() {
+        let defaults = check(PIX).expect("valid");
+        assert_eq!(
+            defaults.endpoint.peers[0].fragmentation,
+            Fragmentation::default()
+        );
+        assert_eq!(
+            defaults.endpoint.fragment_size,
+            EndpointConfig::new(Vec::new(), PskTable::default()).fragment_size
+        );
+        for (word, expected) in [
+            ("off", Fragmentation::Off),
+            ("on", Fragmentation::On),
+            ("force", Fragmentation::Force),
+        ] {
+            let text = PIX
+                .replace("psk =", &format!("fragmentation = \"{word}\"\npsk ="))
+                .replace(
+                    "listen = \"192.0.2.1\"",
+                    "listen = \"192.0.2.1\"\nfragment_size = 548",
+                );
+            let c = check(&text).expect(word);
+            assert_eq!(c.endpoint.peers[0].fragmentation, expected, "{word}");
+            assert_eq!(c.endpoint.fragment_size, 548);
+        }
+    }
+
     /// Each bad file names the line of the offending value and what is wrong.
     #[test]
     fn errors_name_line_and_problem() {
@@ -1014,6 +1079,18 @@ esp = ["aes256-sha1"]
                 "nat_traversal = \"maybe\"\npsk = \"x\"",
                 6,
                 "nat_traversal `maybe`",
+            ),
+            (
+                "psk = \"mekmitasdigoat\"",
+                "fragmentation = \"yes\"\npsk = \"x\"",
+                6,
+                "fragmentation `yes`",
+            ),
+            (
+                "listen = \"192.0.2.1\"",
+                "listen = \"192.0.2.1\"\nfragment_size = 500",
+                3,
+                "fragment_size 500: expected 548 to 65507",
             ),
         ];
         for (from, to, line, what) in cases {
