@@ -436,3 +436,155 @@ fn phase1_rekey_behind_a_nat_starts_on_4500_and_keeps_the_pair() {
             .count();
     assert_eq!(from_500_after_first, 0);
 }
+
+/// Two sainfo entries (A's view): 10.1/16 <-> 10.2/16 and 10.1/16 <-> 10.3/16.
+fn two_children() -> (ike_core::config::ChildPolicy, ike_core::config::ChildPolicy) {
+    use ike_core::config::TrafficSelector;
+    let subnet = |s: &str| TrafficSelector::subnet(s.parse().unwrap(), 16);
+    let mut web = pix_child();
+    web.local = Some(subnet("10.1.0.0"));
+    web.remote = Some(subnet("10.2.0.0"));
+    let mut mail = web.clone();
+    mail.remote = Some(subnet("10.3.0.0"));
+    (web, mail)
+}
+
+#[test]
+fn after_a_float_more_children_reuse_the_isakmp_sa_from_either_side() {
+    use ike_core::endpoint::Event;
+    let (web, mail) = two_children();
+    let flip = |c: &ike_core::config::ChildPolicy| {
+        let mut c = c.clone();
+        core::mem::swap(&mut c.local, &mut c.remote);
+        c
+    };
+    let mut a_peer = nat_peer(B, NatTraversal::On);
+    a_peer.children = vec![web.clone(), mail.clone()];
+    let mut b_peer = nat_peer(A_PUBLIC, NatTraversal::On);
+    b_peer.children = vec![flip(&web), flip(&mail)];
+    let mut a = Node::new(
+        endpoint_with(a_peer, b"k", 100),
+        SocketAddr::new(A_PRIVATE, 500),
+    );
+    a.nat = Some(Nat::new(A_PUBLIC));
+    let b = Node::new(endpoint_with(b_peer, b"k", 101), SocketAddr::new(B, 500));
+    let mut p = Pair::new(a, b, 100);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), web)
+        .unwrap();
+    assert!(p.drive_until(Duration::from_secs(10), up));
+    let sent_before = p.a.sent.len();
+    // Both callers still name port 500 (as a kernel ACQUIRE would), although
+    // the SA now runs on 4500 and, for B, on the NAT's port for A.
+    let now = p.now;
+    let via_a =
+        p.a.ep
+            .initiate(now, p.a.addr, SocketAddr::new(B, 500), mail.clone())
+            .unwrap();
+    let via_b =
+        p.b.ep
+            .initiate(now, p.b.addr, SocketAddr::new(A_PUBLIC, 500), flip(&mail))
+            .unwrap();
+    assert!(
+        p.drive_until(Duration::from_secs(10), |p| children(&p.a.events).len()
+            == 3
+            && children(&p.b.events).len() == 3),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let count = |events: &[Event], f: fn(&Event) -> bool| events.iter().filter(|e| f(e)).count();
+    for events in [&p.a.events, &p.b.events] {
+        assert_eq!(count(events, |e| matches!(e, Event::Phase1Up { .. })), 1);
+        assert_eq!(count(events, |e| matches!(e, Event::Phase1Down { .. })), 0);
+        assert_eq!(
+            count(events, |e| matches!(e, Event::ChildSaDeleted { .. })),
+            0
+        );
+    }
+    assert_eq!(via_a, phase1_handle(&p.a.events));
+    assert_eq!(via_b, phase1_handle(&p.b.events));
+    // No new Main Mode: A's later messages all left from 4500, with the marker.
+    assert!(
+        p.a.sent[sent_before..]
+            .iter()
+            .all(|(t, _)| t.local.port() == 4500 && t.non_esp_marker)
+    );
+    for c in children(&p.a.events) {
+        assert_eq!(c.udp_encapsulation, Some((4500, 4500)));
+    }
+    assert!(failures(&p.a.events).is_empty() && failures(&p.b.events).is_empty());
+}
+
+fn ah_only() -> ike_core::config::ChildPolicy {
+    let mut c = pix_child();
+    c.esp.clear();
+    c.accept_ah = true;
+    c.ah = vec![ike_core::config::IntegrityAlgorithm::HmacSha1];
+    c
+}
+
+#[test]
+fn ah_is_not_offered_across_a_nat_and_an_ah_only_policy_fails_with_the_reason() {
+    use ike_core::config::IpsecProtocol;
+    // ESP or AH: across the NAT only ESP is offered, so ESP is chosen even
+    // though B would accept AH.
+    let mut either = pix_child();
+    either.accept_ah = true;
+    let mut p = natted_pair(false, 110);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), either)
+        .unwrap();
+    assert!(p.drive_until(Duration::from_secs(10), up));
+    assert_eq!(children(&p.a.events)[0].protocol, IpsecProtocol::Esp);
+    assert_eq!(children(&p.b.events)[0].protocol, IpsecProtocol::Esp);
+    // AH alone: the initiator fails at once with the reason, sends no QM1.
+    let sent_before = p.a.sent.len();
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), ah_only())
+        .unwrap();
+    p.drive_for(Duration::from_secs(5));
+    assert_eq!(
+        failures(&p.a.events),
+        [
+            "no proposal chosen: the child policy offers only AH, which cannot cross the NAT detected in Phase 1 (RFC 3715 §2.1); configure ESP for this peer"
+        ]
+    );
+    assert_eq!(p.a.sent.len(), sent_before, "no Quick Mode was sent");
+    assert!(failures(&p.b.events).is_empty());
+}
+
+#[test]
+fn a_responder_that_sees_a_nat_refuses_ah_by_name() {
+    // A has NAT-T off and offers AH; B forces NAT-T (racoon's
+    // `nat_traversal force`), so for B the pair crosses a NAT: AH is refused.
+    let mut a_peer = nat_peer(B, NatTraversal::Off);
+    a_peer.children = vec![ah_only()];
+    let mut b_peer = nat_peer(A_PUBLIC, NatTraversal::Force);
+    b_peer.children = vec![ah_only()];
+    let a = Node::new(
+        endpoint_with(a_peer, b"k", 120),
+        SocketAddr::new(A_PUBLIC, 500),
+    );
+    let b = Node::new(endpoint_with(b_peer, b"k", 121), SocketAddr::new(B, 500));
+    let mut p = Pair::new(a, b, 120);
+    let now = p.now;
+    p.a.ep
+        .initiate(now, p.a.addr, SocketAddr::new(B, 500), ah_only())
+        .unwrap();
+    p.drive_for(Duration::from_secs(10));
+    assert!(children(&p.a.events).is_empty() && children(&p.b.events).is_empty());
+    assert_eq!(
+        failures(&p.b.events),
+        [
+            "no proposal chosen: peer offered protocol AH, policy requires ESP (AH cannot cross the NAT detected in Phase 1)"
+        ]
+    );
+    assert_eq!(
+        failures(&p.a.events),
+        ["peer sent notify NO-PROPOSAL-CHOSEN"]
+    );
+}

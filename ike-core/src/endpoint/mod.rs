@@ -265,13 +265,13 @@ impl Endpoint {
         child: ChildPolicy,
     ) -> Result<IkeSaHandle, InitiateError> {
         let config = Arc::clone(&self.config);
-        let (_, peer) = config
+        let (peer_index, peer) = config
             .peer_for(remote.ip())
             .ok_or(InitiateError::UnknownPeer(remote))?;
         if peer.proposals.is_empty() {
             return Err(InitiateError::NoProposals(remote));
         }
-        if let Some(handle) = self.established_for(remote) {
+        if let Some(handle) = self.established_for(remote, peer_index) {
             if let Some(mut sa) = self.sas.remove(&handle) {
                 self.start_quick(now, &mut sa, &child, None);
                 self.sas.insert(handle, sa);
@@ -279,7 +279,9 @@ impl Endpoint {
             return Ok(handle);
         }
         if let Some(sa) = self.sas.values_mut().find(|s| {
-            s.remote == remote && s.role == Role::Initiator && s.state.established().is_none()
+            phase2::is_same_peer(s, remote, peer_index)
+                && s.role == Role::Initiator
+                && s.state.established().is_none()
         }) {
             sa.pending_children.push(child);
             return Ok(sa.handle);

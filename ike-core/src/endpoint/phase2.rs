@@ -137,13 +137,20 @@ impl Endpoint {
         let Some(mut ctx) = Self::quick_ctx(&mut *self.rng, peer, sa, config.nonce_len) else {
             return;
         };
-        let Some((state, bytes, _spi)) = quick_mode::initiate(&mut ctx, mid, policy) else {
-            self.fail(
-                sa,
-                Phase::Two,
-                FailureReason::Protocol("could not build QM1".into()),
-            );
-            return;
+        let (state, bytes) = match quick_mode::initiate(&mut ctx, mid, policy) {
+            Ok(Some((state, bytes, _spi))) => (state, bytes),
+            Ok(None) => {
+                self.fail(
+                    sa,
+                    Phase::Two,
+                    FailureReason::Protocol("could not build QM1".into()),
+                );
+                return;
+            }
+            Err(reason) => {
+                self.fail(sa, Phase::Two, reason);
+                return;
+            }
         };
         self.transmits
             .push_back((sa.local, sa.remote, bytes.clone()));
@@ -864,12 +871,28 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The established ISAKMP SA for `remote`, if any.
-    pub(super) fn established_for(&self, remote: SocketAddr) -> Option<super::IkeSaHandle> {
-        self.sas
-            .values()
-            .find(|s| s.remote == remote && s.state.established().is_some() && !s.expired)
-            .map(|s| s.handle)
+    /// The established ISAKMP SA with the peer configured at `peer_index`
+    /// whose address is `remote`'s IP, if any. Ports are not compared: after
+    /// a float (RFC 3947 §4) the SA talks to port 4500, or a NAT's port,
+    /// while the caller still names port 500. An exact address match wins.
+    pub(super) fn established_for(
+        &self,
+        remote: SocketAddr,
+        peer_index: usize,
+    ) -> Option<super::IkeSaHandle> {
+        let usable = |s: &&IkeSa| {
+            is_same_peer(s, remote, peer_index) && s.state.established().is_some() && !s.expired
+        };
+        let mut candidates = self.sas.values().filter(usable);
+        let first = candidates.next()?;
+        if first.remote == remote {
+            return Some(first.handle);
+        }
+        Some(
+            candidates
+                .find(|s| s.remote == remote)
+                .map_or(first.handle, |s| s.handle),
+        )
     }
 
     /// Handles a Quick Mode or Informational for the SA named by `h`.
@@ -915,4 +938,10 @@ impl Endpoint {
             self.sas.insert(handle, sa);
         }
     }
+}
+
+/// Whether `sa` is with the peer configured at `peer_index` at `remote`'s IP
+/// (any port: IKE may have floated to 4500 or through a NAT's mapping).
+pub(super) fn is_same_peer(sa: &IkeSa, remote: SocketAddr, peer_index: usize) -> bool {
+    sa.peer_index == peer_index && canonical(sa.remote.ip()) == canonical(remote.ip())
 }

@@ -264,8 +264,37 @@ fn split_keys(
     })
 }
 
-/// Starts a Quick Mode as initiator: QM1.
+/// The child policy to offer across what Phase 1 saw: without AH when a
+/// NAT is between us, because AH authenticates the IP header the NAT
+/// rewrites (RFC 3715 §2.1) and only ESP has a UDP encapsulation (RFC 3948).
+fn offerable(policy: &ChildPolicy, nat_detected: bool) -> Result<ChildPolicy, FailureReason> {
+    let mut policy = policy.clone();
+    if !nat_detected || !policy.accept_ah {
+        return Ok(policy);
+    }
+    policy.accept_ah = false;
+    if policy.esp.is_empty() {
+        return Err(FailureReason::NoProposalChosenDetail(
+            "the child policy offers only AH, which cannot cross the NAT detected in Phase 1 \
+             (RFC 3715 §2.1); configure ESP for this peer"
+                .into(),
+        ));
+    }
+    Ok(policy)
+}
+
+/// Starts a Quick Mode as initiator: QM1. Fails with a reason when the
+/// policy has nothing to offer; `Ok(None)` when QM1 could not be built.
 pub(crate) fn initiate(
+    ctx: &mut QuickCtx<'_>,
+    mid: u32,
+    policy: &ChildPolicy,
+) -> Result<Option<(QuickState, Vec<u8>, u32)>, FailureReason> {
+    let policy = offerable(policy, ctx.nat_detected)?;
+    Ok(build_qm1(ctx, mid, &policy))
+}
+
+fn build_qm1(
     ctx: &mut QuickCtx<'_>,
     mid: u32,
     policy: &ChildPolicy,
@@ -368,6 +397,38 @@ fn offers_fitting_nat(
     })
 }
 
+/// Drops the AH proposals (and the IPComp bundled under the same proposal
+/// number) when a NAT is between us: AH's ICV covers the addresses the NAT
+/// rewrites (RFC 3715 §2.1) and RFC 3948 encapsulates ESP only. When only
+/// AH was offered, says so.
+fn without_ah_across_nat(
+    offers: Vec<Phase2Offer>,
+    nat_detected: bool,
+) -> Result<Vec<Phase2Offer>, Mismatch> {
+    let ah = IpsecProtocol::Ah.protocol_id();
+    let ah_proposals: Vec<u8> = offers
+        .iter()
+        .filter(|o| o.protocol == ah)
+        .map(|o| o.proposal)
+        .collect();
+    if !nat_detected || ah_proposals.is_empty() {
+        return Ok(offers);
+    }
+    let rest: Vec<Phase2Offer> = offers
+        .into_iter()
+        .filter(|o| !ah_proposals.contains(&o.proposal))
+        .collect();
+    if !rest.is_empty() {
+        return Ok(rest);
+    }
+    Err(Mismatch {
+        attribute: Attribute::Protocol,
+        offered: "AH".into(),
+        required: "ESP (AH cannot cross the NAT detected in Phase 1)".into(),
+        check: None,
+    })
+}
+
 /// Answers QM1 as responder: QM2.
 pub(crate) fn respond(
     ctx: &mut QuickCtx<'_>,
@@ -409,6 +470,10 @@ pub(crate) fn respond(
             show(&ci),
             show(&cr)
         )));
+    };
+    let offers = match without_ah_across_nat(offers, ctx.nat_detected) {
+        Ok(o) => o,
+        Err(m) => return QuickStep::Fail(FailureReason::NoProposalChosen(m)),
     };
     let offers = match offers_fitting_nat(offers, ctx.nat_detected, policy.mode) {
         Ok(o) => o,
@@ -771,5 +836,25 @@ mod tests {
         let offers = vec![offer(Some(3)), offer(Some(1)), offer(None)];
         let kept = offers_fitting_nat(offers, false, EncapsulationMode::Tunnel).unwrap();
         assert_eq!(kept, vec![offer(Some(1)), offer(None)]);
+    }
+
+    #[test]
+    fn ah_and_its_ipcomp_are_dropped_across_a_nat() {
+        let at = |proposal: u8, protocol: u8| Phase2Offer {
+            proposal,
+            protocol,
+            ..Phase2Offer::default()
+        };
+        // ESP as proposal 1; AH bundled with IPComp as proposal 2.
+        let offers = vec![at(1, 3), at(2, 2), at(2, 4)];
+        let kept = without_ah_across_nat(offers.clone(), true).unwrap();
+        assert_eq!(kept, vec![at(1, 3)]);
+        assert_eq!(without_ah_across_nat(offers, false).unwrap().len(), 3);
+        let err = without_ah_across_nat(vec![at(1, 2), at(1, 4)], true).unwrap_err();
+        assert_eq!(err.attribute, Attribute::Protocol);
+        assert_eq!(
+            err.to_string(),
+            "peer offered protocol AH, policy requires ESP (AH cannot cross the NAT detected in Phase 1)"
+        );
     }
 }
