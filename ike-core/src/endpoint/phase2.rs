@@ -945,3 +945,140 @@ impl Endpoint {
 pub(super) fn is_same_peer(sa: &IkeSa, remote: SocketAddr, peer_index: usize) -> bool {
     sa.peer_index == peer_index && canonical(sa.remote.ip()) == canonical(remote.ip())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Paths an honest peer of ours never takes, driven from inside the crate.
+
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::super::{Endpoint, Event, FailureReason, Phase};
+    use crate::config::{
+        AuthMethod, ChildPolicy, EncapsulationMode, EndpointConfig, EspCipher, EspTransform,
+        Identity, IntegrityAlgorithm, Lifetime, PeerConfig, Phase1Proposal, PresharedKey, PskTable,
+    };
+    use crate::crypto::{CipherAlgorithm, DhGroup, HashAlgorithm, Phase1Cipher};
+    use crate::endpoint::fuzzing::InsecureFuzzRng;
+
+    const A: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 500);
+    const B: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2)), 500);
+
+    fn child() -> ChildPolicy {
+        ChildPolicy {
+            local: None,
+            remote: None,
+            mode: EncapsulationMode::Tunnel,
+            esp: vec![EspTransform {
+                cipher: EspCipher::AesCbc,
+                key_bits: Some(256),
+                integrity: Some(IntegrityAlgorithm::HmacSha1),
+            }],
+            pfs_group: None,
+            lifetime: Lifetime::seconds(3600),
+            accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
+        }
+    }
+
+    fn endpoint(peer: SocketAddr, seed: u64) -> Endpoint {
+        let mut psk = PskTable::new();
+        psk.insert(
+            Identity::from_ip(peer.ip()),
+            PresharedKey::new(b"k".to_vec()),
+        );
+        let p1 = Phase1Proposal {
+            cipher: Phase1Cipher::new(CipherAlgorithm::Aes, Some(128)).unwrap(),
+            hash: HashAlgorithm::Sha1,
+            auth: AuthMethod::PreSharedKey,
+            group: DhGroup::Modp768,
+            lifetime: Lifetime::seconds(3600),
+        };
+        let peer = PeerConfig::new(Some(peer.ip()), vec![p1], vec![child()]);
+        let cfg = EndpointConfig::new(vec![peer], psk);
+        Endpoint::new(Arc::new(cfg), Box::new(InsecureFuzzRng::new(seed)))
+    }
+
+    fn transmits(ep: &mut Endpoint, now: Instant) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(t) = ep.poll_transmit(now, &mut buf) {
+            out.extend(buf.get(..t.size).map(<[u8]>::to_vec));
+            buf.clear();
+        }
+        out
+    }
+
+    fn phase2_failures(ep: &mut Endpoint) -> Vec<String> {
+        core::iter::from_fn(|| ep.poll_event())
+            .filter_map(|e| match e {
+                Event::NegotiationFailed {
+                    phase: Phase::Two,
+                    reason,
+                    ..
+                } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// RFC 2408 §3.14.1: an initiator that refuses our QM2 says so in an
+    /// authenticated notify naming its SPI; the responder's Quick Mode then
+    /// ends at once (not at its timeout), naming the notify.
+    #[test]
+    fn responder_quick_mode_ends_when_the_initiator_refuses_qm2() {
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        let (mut a, mut b) = (endpoint(B, 1), endpoint(A, 2));
+        a.initiate(now, A, B, child()).unwrap();
+        let responding = |b: &Endpoint| b.sas.values().any(|s| !s.quick.is_empty());
+        // Lossless exchange up to B's QM2, which is held back.
+        let mut qm2 = None;
+        for _ in 0..8 {
+            for m in transmits(&mut a, now) {
+                b.handle_datagram(now, B, A, &m);
+            }
+            let from_b = transmits(&mut b, now);
+            if responding(&b) {
+                qm2 = from_b.into_iter().last();
+                break;
+            }
+            for m in from_b {
+                a.handle_datagram(now, A, B, &m);
+            }
+        }
+        let qm2 = qm2.expect("B answered QM1");
+        // A's policy changes under its Quick Mode: it no longer takes AES-CBC.
+        let offered = a
+            .sas
+            .values_mut()
+            .flat_map(|s| s.quick.values_mut())
+            .find_map(|q| q.state.offered_policy_mut())
+            .expect("A waits for QM2");
+        offered.esp[0].cipher = EspCipher::TripleDes;
+        offered.esp[0].key_bits = None;
+        a.handle_datagram(now, A, B, &qm2);
+        let refused = phase2_failures(&mut a);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0]
+                .starts_with("no proposal chosen: responder chose a transform we did not offer"),
+            "{refused:?}"
+        );
+        let notify = transmits(&mut a, now);
+        assert_eq!(notify.len(), 1, "one Informational");
+        let _ = phase2_failures(&mut b);
+        for m in &notify {
+            b.handle_datagram(now, B, A, m);
+        }
+        assert_eq!(
+            phase2_failures(&mut b),
+            [FailureReason::PeerNotify("NO-PROPOSAL-CHOSEN".into()).to_string()]
+        );
+        assert!(!responding(&b), "B's Quick Mode is gone");
+        // Nothing of that Quick Mode is left to resend or to time out.
+        assert!(transmits(&mut b, now).is_empty());
+    }
+}

@@ -611,6 +611,16 @@ impl QuickState {
         !matches!(self, Self::Done)
     }
 
+    /// The policy an initiator offered and will judge QM2 against, so a
+    /// test can make it refuse an honest responder's choice.
+    #[cfg(test)]
+    pub(crate) fn offered_policy_mut(&mut self) -> Option<&mut ChildPolicy> {
+        match self {
+            Self::ExpectQm2(s) => Some(&mut s.policy),
+            _ => None,
+        }
+    }
+
     /// Handles the next message of this Quick Mode.
     pub(crate) fn handle(self, ctx: &mut QuickCtx<'_>, msg: &Decrypted) -> QuickStep {
         match self {
@@ -645,7 +655,7 @@ impl ExpectQm2 {
         let choice = match select_phase2(&offers, &self.policy, ProposalCheck::Obey) {
             Ok(c) => c,
             Err(m) => {
-                return QuickStep::Fail(FailureReason::Protocol(format!(
+                return QuickStep::Fail(FailureReason::NoProposalChosenDetail(format!(
                     "responder chose a transform we did not offer: {m}"
                 )));
             }
