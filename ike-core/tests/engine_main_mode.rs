@@ -471,3 +471,114 @@ fn a_main_mode_flood_does_dh_work_only_within_the_half_open_cap() {
         assert!(failed, "{src} never gave up");
     }
 }
+
+/// When A's datagrams were sent, in seconds after the start, until A gives up.
+fn send_times_until_failure(p: &mut Pair) -> Vec<u64> {
+    let start = p.now;
+    let mut times = Vec::new();
+    p.drive_until(Duration::from_secs(120), |p| {
+        while times.len() < p.a.sent.len() {
+            times.push((p.now - start).as_secs());
+        }
+        p.a.events
+            .iter()
+            .any(|e| matches!(e, Event::NegotiationFailed { .. }))
+    });
+    times
+}
+
+/// The Phase 1 failures A reported.
+fn phase1_failures(p: &Pair) -> Vec<FailureReason> {
+    p.a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::NegotiationFailed {
+                phase: Phase::One,
+                reason,
+                ..
+            } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_silent_peer_gets_resends_with_backoff_then_the_phase1_timeout() {
+    let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], 40);
+    p.b.blackhole = true;
+    start(&mut p);
+    // The default policy: first resend after 2 s, doubling, at most 16 s
+    // apart, five resends; the 60 s Phase 1 limit ends it before the wait
+    // after the fifth resend (46 + 16 s) does.
+    assert_eq!(send_times_until_failure(&mut p), [0, 2, 6, 14, 30, 46]);
+    assert!(
+        p.a.sent.windows(2).all(|w| w[0].1 == w[1].1),
+        "each resend is MM1 byte for byte"
+    );
+    let failed = phase1_failures(&p);
+    assert_eq!(failed.len(), 1);
+    assert!(
+        matches!(failed[0], FailureReason::NegotiationTimeout(d) if d == Duration::from_secs(60)),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(p.elapsed().as_secs(), 60);
+}
+
+#[test]
+fn the_resend_limit_ends_phase1_with_the_count() {
+    let mut table = PskTable::new();
+    table.insert(Identity::from_ip(B), PresharedKey::new(b"k".to_vec()));
+    let mut cfg = EndpointConfig::new(
+        vec![PeerConfig::new(Some(B), vec![pix_phase1()], vec![child()])],
+        table,
+    );
+    cfg.retransmit.max_retries = 3;
+    let a_ep = Endpoint::new(Arc::new(cfg), Box::new(ChaCha20Rng::seed_from_u64(42)));
+    let b_ep = endpoint(A, b"k", vec![pix_phase1()], 43);
+    let mut p = Pair::new(
+        Node::new(a_ep, SocketAddr::new(A, 500)),
+        Node::new(b_ep, SocketAddr::new(B, 500)),
+        42,
+    );
+    p.b.blackhole = true;
+    start(&mut p);
+    assert_eq!(send_times_until_failure(&mut p), [0, 2, 6, 14]);
+    let failed = phase1_failures(&p);
+    assert!(
+        matches!(failed.as_slice(), [FailureReason::Timeout(3)]),
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed[0].to_string(),
+        "peer did not answer after 3 retransmissions"
+    );
+    // The wait after the last resend is the doubled 16 s.
+    assert_eq!(p.elapsed().as_secs(), 30);
+}
+
+#[test]
+fn a_duplicate_of_the_peers_last_message_gets_our_cached_reply() {
+    let mut p = pair(b"k", b"k", vec![pix_phase1()], vec![pix_phase1()], 41);
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(5), both_up));
+    p.drive_for(Duration::from_millis(100));
+    // A's MM5 arrives again (a resend that crossed B's MM6): B answers with
+    // the MM6 it sent, byte for byte, and derives nothing new.
+    let mm5 = p.a.sent[2].1.clone();
+    let mm6 = p.b.sent[2].1.clone();
+    let before = p.b.sent.len();
+    let answered = p.b.ep.stats().retransmits_answered;
+    let (now, dst, src) = (p.now, p.b.addr, p.a.addr);
+    p.b.ep.handle_datagram(now, dst, src, &mm5);
+    p.step();
+    assert_eq!(p.b.sent.len(), before + 1);
+    assert_eq!(p.b.sent[before].1, mm6);
+    assert_eq!(p.b.ep.stats().retransmits_answered, answered + 1);
+    let ups =
+        p.b.events
+            .iter()
+            .filter(|e| matches!(e, Event::Phase1Up { .. }))
+            .count();
+    assert_eq!(ups, 1);
+}
