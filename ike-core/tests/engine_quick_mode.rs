@@ -702,3 +702,83 @@ fn a_responder_with_ipcomp_still_accepts_plain_esp() {
     assert_mirrored(a, b);
     assert!(a.ipcomp.is_none() && b.ipcomp.is_none());
 }
+
+#[test]
+fn address_range_proxy_identities_with_protocol_and_port() {
+    use ike_core::config::SelectorAddr;
+    // ID_IPV4_ADDR_RANGE on both sides, TCP/443 on B's side (RFC 2407 §4.6.2.1).
+    let range = |start: &str, end: &str| TrafficSelector {
+        addr: SelectorAddr::Range {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        },
+        protocol: 0,
+        port: 0,
+    };
+    let mut a_child = pix_child();
+    a_child.local = Some(range("10.1.0.10", "10.1.0.20"));
+    a_child.remote = Some(TrafficSelector {
+        protocol: 6,
+        port: 443,
+        ..range("10.2.0.1", "10.2.0.7")
+    });
+    let mut b_child = a_child.clone();
+    core::mem::swap(&mut b_child.local, &mut b_child.remote);
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![a_child.clone()]),
+        peer(A, vec![pix_phase1()], vec![b_child]),
+        80,
+    );
+    start(&mut p, a_child.clone());
+    assert!(
+        p.drive_until(Duration::from_secs(5), one_child_each),
+        "{:?}",
+        failures(&p.b.events)
+    );
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_mirrored(a, b);
+    assert_eq!(a.local_ts, a_child.local);
+    assert_eq!(a.remote_ts, a_child.remote);
+    // B learned the same range, protocol and port from IDci/IDcr.
+    assert_eq!(b.local_ts.unwrap().port, 443);
+    assert_eq!(b.local_ts.unwrap().protocol, 6);
+    assert_eq!(b.remote_ts, a_child.local);
+}
+
+#[test]
+fn an_unanswered_quick_mode_times_out_and_the_isakmp_sa_stays() {
+    let mut p = pix_pair(81);
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    // B goes silent; A's second Quick Mode is resent, then ends at the
+    // 60 s Phase 2 limit with the reason.
+    p.b.blackhole = true;
+    let mut other = pix_child();
+    other.local = Some(subnet("10.1.0.0", 16));
+    other.remote = Some(subnet("10.2.0.0", 16));
+    let now = p.now;
+    let sent_before = p.a.sent.len();
+    p.a.ep.initiate(now, p.a.addr, p.b.addr, other).unwrap();
+    p.advance(Duration::from_secs(61));
+    let phase2_failures: Vec<String> =
+        p.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::NegotiationFailed {
+                    phase: Phase::Two,
+                    reason,
+                    ..
+                } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(phase2_failures, ["negotiation did not complete in 60s"]);
+    // QM1 and its five resends, nothing else.
+    assert_eq!(p.a.sent.len() - sent_before, 6);
+    assert!(p.a.sent[sent_before..].windows(2).all(|w| w[0].1 == w[1].1));
+    assert!(
+        !p.a.events
+            .iter()
+            .any(|e| matches!(e, Event::Phase1Down { .. }))
+    );
+}
