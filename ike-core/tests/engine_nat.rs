@@ -588,3 +588,68 @@ fn a_responder_that_sees_a_nat_refuses_ah_by_name() {
         ["peer sent notify NO-PROPOSAL-CHOSEN"]
     );
 }
+
+/// Where `needle` starts in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The payload types of a cleartext Phase 1 message (after the non-ESP
+/// marker, if any), in order.
+fn payload_types(datagram: &[u8]) -> Vec<u8> {
+    let msg = datagram.strip_prefix(&[0, 0, 0, 0][..]).unwrap_or(datagram);
+    let mut types = Vec::new();
+    let (mut next, mut at) = (msg[16], 28);
+    while next != 0 && at + 4 <= msg.len() {
+        types.push(next);
+        next = msg[at];
+        at += usize::from(u16::from_be_bytes([msg[at + 2], msg[at + 3]]));
+    }
+    types
+}
+
+#[test]
+fn a_draft_only_peer_gets_draft_nat_d_and_still_floats() {
+    // MD5("RFC 3947"), the RFC's vendor ID: blanking it in A's MM1 leaves B
+    // seeing only the draft-02/03 vendor IDs A also sends, as from an older
+    // peer.
+    const RFC_3947_VID: [u8; 16] = [
+        0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45,
+        0x2f,
+    ];
+    let mut p = natted_pair(false, 130);
+    p.intercept = Some(Box::new(move |side, bytes: &mut Vec<u8>| {
+        if side == sim::Side::A
+            && let Some(at) = find(bytes, &RFC_3947_VID)
+        {
+            bytes[at..at + 16].fill(0);
+        }
+        true
+    }));
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    // MM3 and MM4 carry draft NAT-D (130), not RFC 3947's (20).
+    const NAT_D: u8 = 20;
+    const NAT_D_DRAFT: u8 = 130;
+    for sent in [&p.a.sent[1].1, &p.b.sent[1].1] {
+        let types = payload_types(sent);
+        assert_eq!(
+            types.iter().filter(|t| **t == NAT_D_DRAFT).count(),
+            2,
+            "{types:?}"
+        );
+        assert!(!types.contains(&NAT_D), "{types:?}");
+    }
+    // B answered MM1 with a draft vendor ID and no RFC 3947 one.
+    assert!(find(&p.b.sent[0].1, &RFC_3947_VID).is_none());
+    // The NAT was found all the same: IKE floated and ESP is UDP-encapsulated.
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_eq!(a.udp_encapsulation, Some((4500, 4500)));
+    assert_eq!(b.udp_encapsulation.map(|(l, _)| l), Some(4500));
+    assert!(p.a.sent[2..].iter().all(|(t, _)| t.local.port() == 4500));
+}
