@@ -379,3 +379,51 @@ pub enum InitiateError {
     #[error("no such SA")]
     NoSuchSa,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FailureReason as R;
+    use crate::auth::AuthError;
+    use crate::wire::NotifyType as N;
+
+    /// Each local failure that the peer must hear about maps to its RFC 2408
+    /// §3.14.1 type; failures the peer caused or already knows send nothing.
+    #[test]
+    fn failures_map_to_the_notify_the_peer_receives() {
+        let sent = [
+            (R::NoProposalChosenDetail("x".into()), N::NO_PROPOSAL_CHOSEN),
+            (R::NoPreSharedKey("x".into()), N::AUTHENTICATION_FAILED),
+            (R::AuthenticationFailed("MM5"), N::INVALID_HASH_INFORMATION),
+            (
+                R::WrongIdentity {
+                    got: "a".into(),
+                    expected: "b".into(),
+                },
+                N::INVALID_ID_INFORMATION,
+            ),
+            (R::Protocol("x".into()), N::PAYLOAD_MALFORMED),
+            (
+                R::PeerAuthentication(AuthError::BadSignature { key: "k".into() }),
+                N::INVALID_SIGNATURE,
+            ),
+            (
+                R::PeerAuthentication(AuthError::NoPeerKey),
+                N::CERTIFICATE_UNAVAILABLE,
+            ),
+            (R::WallClockNotSet, N::AUTHENTICATION_FAILED),
+        ];
+        for (reason, ty) in sent {
+            assert_eq!(reason.notify_type(), Some(ty), "{reason}");
+        }
+        let silent = [
+            R::Timeout(5),
+            R::NegotiationTimeout(core::time::Duration::from_secs(60)),
+            R::PeerNotify("NO-PROPOSAL-CHOSEN".into()),
+            R::IkeSaGone,
+            R::UnauthenticatedNotify("INVALID-ID-INFORMATION".into()),
+        ];
+        for reason in silent {
+            assert_eq!(reason.notify_type(), None, "{reason}");
+        }
+    }
+}
