@@ -782,3 +782,36 @@ fn an_unanswered_quick_mode_times_out_and_the_isakmp_sa_stays() {
             .any(|e| matches!(e, Event::Phase1Down { .. }))
     );
 }
+
+#[test]
+fn several_esp_transforms_the_responder_takes_the_first_it_accepts() {
+    use ike_core::config::{EspCipher, EspTransform, IntegrityAlgorithm};
+    let t = |cipher, key_bits, integrity| EspTransform {
+        cipher,
+        key_bits,
+        integrity: Some(integrity),
+    };
+    let mut offered = pix_child();
+    offered.esp = vec![
+        t(EspCipher::TripleDes, None, IntegrityAlgorithm::HmacMd5),
+        t(EspCipher::AesCbc, Some(128), IntegrityAlgorithm::HmacSha256),
+        t(EspCipher::AesCbc, Some(256), IntegrityAlgorithm::HmacSha1),
+        t(EspCipher::AesCbc, Some(128), IntegrityAlgorithm::HmacSha1),
+    ];
+    // B accepts AES-128/SHA1 or AES-256/SHA1, in that order of its own.
+    let mut accepted = pix_child();
+    accepted.esp = vec![offered.esp[3], offered.esp[2]];
+    let mut p = pair_with(
+        peer(B, vec![pix_phase1()], vec![offered.clone()]),
+        peer(A, vec![pix_phase1()], vec![accepted]),
+        82,
+    );
+    start(&mut p, offered.clone());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    // The initiator's order of preference decides: its third transform.
+    assert_eq!(a.transform, offered.esp[2]);
+    assert_eq!(b.transform, offered.esp[2]);
+    assert_eq!(a.outbound.encryption.len(), 32);
+    assert_mirrored(a, b);
+}
