@@ -815,3 +815,30 @@ fn several_esp_transforms_the_responder_takes_the_first_it_accepts() {
     assert_eq!(a.outbound.encryption.len(), 32);
     assert_mirrored(a, b);
 }
+
+#[test]
+fn a_replayed_quick_mode_makes_no_second_pair() {
+    let mut p = pix_pair(83);
+    start(&mut p, pix_child());
+    assert!(p.drive_until(Duration::from_secs(5), one_child_each));
+    p.drive_for(Duration::from_millis(100));
+    // A sent MM1, MM3, MM5, QM1, QM3; B sent MM2, MM4, MM6, QM2.
+    assert_eq!((p.a.sent.len(), p.b.sent.len()), (5, 4));
+    let qm1 = p.a.sent[3].1.clone();
+    let (dst, src) = (p.b.addr, p.a.addr);
+    // Right after QM3 (B still keeps the exchange) and long after it, the
+    // same message ID is not a new Quick Mode: nothing is sent, no pair.
+    for wait in [Duration::from_secs(1), Duration::from_secs(120)] {
+        p.advance(wait);
+        let sent = p.b.sent.len();
+        let now = p.now;
+        p.b.ep.handle_datagram(now, dst, src, &qm1);
+        p.step();
+        assert_eq!(p.b.sent.len(), sent, "no QM2 after {wait:?}");
+        assert_eq!(children(&p.b.events).len(), 1, "after {wait:?}");
+    }
+    assert!(failures(&p.b.events).is_empty());
+    // The late replay was refused by its used message ID, before any
+    // decryption (the early one reached the finished exchange, which drops it).
+    assert_eq!(p.b.ep.stats().unexpected, 1);
+}

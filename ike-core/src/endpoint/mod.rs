@@ -87,6 +87,8 @@ struct IkeSa {
     floated: bool,
     /// Our last DPD sequence number.
     dpd_sequence: Option<u32>,
+    /// Message IDs of Quick Modes already over, so a replay starts none.
+    finished_quick: phase2::FinishedMessageIds,
     /// Whether the peer takes fragments, and our current fragment ID.
     fragments: fragmentation::SaFragmentation,
 }
@@ -362,6 +364,7 @@ impl Endpoint {
             nat_detection: None,
             floated: false,
             dpd_sequence: None,
+            finished_quick: phase2::FinishedMessageIds::default(),
             fragments: fragmentation::SaFragmentation::default(),
         };
         sa.timers
@@ -702,6 +705,7 @@ impl Endpoint {
                     nat_detection: None,
                     floated: local.port() == NAT_T_PORT,
                     dpd_sequence: None,
+                    finished_quick: phase2::FinishedMessageIds::default(),
                     fragments: fragmentation::SaFragmentation::default(),
                 };
                 sa.fragments.note_peer_message(msg);

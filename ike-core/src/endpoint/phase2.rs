@@ -52,7 +52,37 @@ pub(super) struct HeldChild {
     pub(super) deadline: Instant,
 }
 
+/// The message IDs of the last [`FinishedMessageIds::CAPACITY`] Quick Modes
+/// that ended on an ISAKMP SA. Once an exchange's state is dropped, a replay
+/// of its first message would otherwise be answered as a new Quick Mode
+/// (RFC 2408 §3.1: a Message ID names one exchange of the SA).
+#[derive(Debug, Default)]
+pub(super) struct FinishedMessageIds(std::collections::VecDeque<u32>);
+
+impl FinishedMessageIds {
+    /// Bounded: the oldest ID is forgotten first.
+    const CAPACITY: usize = 64;
+
+    fn insert(&mut self, mid: u32) {
+        if self.0.len() >= Self::CAPACITY {
+            self.0.pop_front();
+        }
+        self.0.push_back(mid);
+    }
+
+    fn contains(&self, mid: u32) -> bool {
+        self.0.contains(&mid)
+    }
+}
+
 impl IkeSa {
+    /// Drops the Quick Mode `mid` and remembers that its message ID is used.
+    fn end_quick(&mut self, mid: u32) {
+        if self.quick.remove(&mid).is_some() {
+            self.finished_quick.insert(mid);
+        }
+    }
+
     pub(super) fn phase2_next_timeout(&self) -> Option<Instant> {
         let qms = self.quick.values().flat_map(|q| {
             [
@@ -115,7 +145,7 @@ impl Endpoint {
     fn message_id(&mut self, sa: &IkeSa) -> u32 {
         loop {
             let mid = self.rng.next_u32();
-            if mid != 0 && !sa.quick.contains_key(&mid) {
+            if mid != 0 && !sa.quick.contains_key(&mid) && !sa.finished_quick.contains(mid) {
                 return mid;
             }
         }
@@ -205,6 +235,10 @@ impl Endpoint {
             }
             return false;
         }
+        if !sa.quick.contains_key(&mid) && sa.finished_quick.contains(mid) {
+            self.dropped(super::Dropped::Unexpected);
+            return false;
+        }
         let in_progress = sa
             .quick
             .values()
@@ -249,7 +283,7 @@ impl Endpoint {
                 return false;
             }
             QuickStep::Fail(reason) => {
-                sa.quick.remove(&mid);
+                sa.end_quick(mid);
                 // Every Fail comes after the HASH verified, so the peer is
                 // waiting on this exchange: tell it now instead of letting
                 // it time out.
@@ -694,7 +728,7 @@ impl Endpoint {
             .collect();
         let name = ty.name().map_or_else(|| ty.0.to_string(), str::to_owned);
         for m in doomed {
-            sa.quick.remove(&m);
+            sa.end_quick(m);
             self.fail(sa, Phase::Two, FailureReason::PeerNotify(name.clone()));
         }
     }
@@ -721,7 +755,7 @@ impl Endpoint {
                 continue;
             };
             if q.linger_until.is_some_and(|t| t <= now) {
-                sa.quick.remove(&mid);
+                sa.end_quick(mid);
                 continue;
             }
             if q.last_sent
@@ -740,7 +774,7 @@ impl Endpoint {
                             .push_back((sa.local, sa.remote, r.bytes.clone()));
                     }
                 } else {
-                    sa.quick.remove(&mid);
+                    sa.end_quick(mid);
                     self.fail(sa, Phase::Two, FailureReason::Timeout(policy.max_retries));
                     continue;
                 }
@@ -749,7 +783,7 @@ impl Endpoint {
                 && q.linger_until.is_none()
                 && q.deadline <= now
             {
-                sa.quick.remove(&mid);
+                sa.end_quick(mid);
                 self.fail(
                     sa,
                     Phase::Two,
