@@ -1,20 +1,49 @@
-//! Replays the `ike_endpoint` fuzz corpus through the fuzz target's body, so
-//! CI covers it on stable without cargo-fuzz.
+//! Replays the `ike_endpoint` and `ike_endpoint_rsa` fuzz corpora through
+//! the fuzz targets' bodies, so CI covers them on stable without cargo-fuzz.
 
-use ike_core::endpoint::fuzzing::{InsecureFuzzRng, endpoint_pair};
+use ike_core::endpoint::fuzzing::{
+    InsecureFuzzRng, endpoint_pair, endpoint_pair_rsa_fragmented, rsa_fragmented_outcome,
+};
 use rand_core::RngCore;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/ike_endpoint");
+const RSA_CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fuzz/corpus/ike_endpoint_rsa"
+);
+
+fn replay(dir: &str, run: fn(&[u8]) -> usize) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz corpus directory") {
+        let path = entry.unwrap().path();
+        let _ = run(&std::fs::read(&path).unwrap());
+        n += 1;
+    }
+    n
+}
 
 #[test]
 fn corpus_replays_without_panic() {
-    let mut n = 0;
-    for entry in std::fs::read_dir(CORPUS).expect("fuzz corpus directory") {
-        let path = entry.unwrap().path();
-        let _ = endpoint_pair(&std::fs::read(&path).unwrap());
-        n += 1;
-    }
+    let n = replay(CORPUS, endpoint_pair);
     assert!(n >= 5, "corpus has {n} files");
+}
+
+#[test]
+fn rsa_corpus_replays_without_panic() {
+    let n = replay(RSA_CORPUS, endpoint_pair_rsa_fragmented);
+    assert!(n >= 1, "corpus has {n} files");
+}
+
+#[test]
+fn rsa_fragmented_harness_reaches_quick_mode() {
+    // Certificates verify at the harness's wall clock and the fragmented
+    // MM5/MM6 reassemble, so mutations reach the code behind them.
+    let (children, stats) = rsa_fragmented_outcome(&[]).expect("test PKI loads");
+    assert_eq!(children, 2);
+    for s in stats {
+        assert!(s.messages_fragmented >= 1, "{s:?}");
+        assert!(s.messages_reassembled >= 1, "{s:?}");
+    }
 }
 
 #[test]
