@@ -121,3 +121,50 @@ fn fragmenting_and_reassembling_are_logged() {
         "{log}"
     );
 }
+
+#[test]
+fn a_proposal_mismatch_is_logged_with_the_attribute_and_both_values() {
+    let log = logged(|| {
+        // Phase 1: A offers group 2 only, B requires group 5.
+        let mut offer = pix_phase1();
+        offer.group = ike_core::crypto::DhGroup::Modp1024;
+        let a = Node::new(
+            endpoint_with(peer(B, vec![offer], vec![pix_child()]), b"k", 50),
+            SocketAddr::new(A, 500),
+        );
+        let b = Node::new(
+            endpoint_with(peer(A, vec![pix_phase1()], vec![pix_child()]), b"k", 51),
+            SocketAddr::new(B, 500),
+        );
+        let mut p = Pair::new(a, b, 50);
+        start(&mut p);
+        p.drive_for(Duration::from_secs(5));
+        // Phase 2: A offers PFS group 2, B requires group 5.
+        let mut b_child = pix_child();
+        b_child.pfs_group = Some(ike_core::crypto::DhGroup::Modp1536);
+        let mut p = sim::fixtures::pair_with(
+            peer(B, vec![pix_phase1()], vec![pix_child()]),
+            peer(A, vec![pix_phase1()], vec![b_child]),
+            52,
+        );
+        let mut a_child = pix_child();
+        a_child.pfs_group = Some(ike_core::crypto::DhGroup::Modp1024);
+        let now = p.now;
+        p.a.ep.initiate(now, p.a.addr, p.b.addr, a_child).unwrap();
+        p.drive_for(Duration::from_secs(5));
+    });
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("negotiation failed"))
+        .collect();
+    assert!(
+        failed.iter().any(|l| l.contains("phase=One")
+            && l.contains("peer offered DH group 2, policy requires group 5")),
+        "{log}"
+    );
+    assert!(
+        failed.iter().any(|l| l.contains("phase=Two")
+            && l.contains("peer offered PFS group 2, policy requires 5")),
+        "{log}"
+    );
+}

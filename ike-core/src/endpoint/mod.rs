@@ -742,6 +742,8 @@ impl Endpoint {
                         self.transmits.push_back((local, remote, bytes));
                     }
                 }
+                // The same line as `fail` writes: the mismatch is what people read.
+                tracing::info!(remote = %remote, phase = ?Phase::One, %reason, "negotiation failed");
                 self.events.push_back(Event::NegotiationFailed {
                     sa: handle,
                     remote,
