@@ -27,4 +27,9 @@ fn demo_negotiates_and_moves_esp_both_ways() {
         stdout.contains("ESP/Tunnel aes-256/hmac_sha1 3600 s"),
         "{stdout}"
     );
+    // The seed's PIX Phase 1: AES-256, SHA-1, DH group 5, 86400 s.
+    assert!(
+        stdout.contains("ISAKMP-SA aes-256/sha1/modp1536 86400 s"),
+        "{stdout}"
+    );
 }
