@@ -582,3 +582,79 @@ fn a_duplicate_of_the_peers_last_message_gets_our_cached_reply() {
             .count();
     assert_eq!(ups, 1);
 }
+
+#[test]
+fn phase1_lifetime_under_each_proposal_check_mode() {
+    use ike_core::config::Lifetime;
+    use ike_core::policy::ProposalCheck;
+    let mut offered = pix_phase1();
+    offered.lifetime = Lifetime::seconds(172_800);
+    let mut outcomes = Vec::new();
+    for (i, check) in [
+        ProposalCheck::Obey,
+        ProposalCheck::Strict,
+        ProposalCheck::Claim,
+        ProposalCheck::Exact,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut table = PskTable::new();
+        table.insert(Identity::from_ip(A), PresharedKey::new(b"k".to_vec()));
+        let mut b_peer = PeerConfig::new(Some(A), vec![pix_phase1()], vec![child()]);
+        b_peer.proposal_check = check;
+        let b_ep = Endpoint::new(
+            Arc::new(EndpointConfig::new(vec![b_peer], table)),
+            Box::new(ChaCha20Rng::seed_from_u64(60 + i as u64)),
+        );
+        let mut p = Pair::new(
+            Node::new(
+                endpoint(B, b"k", vec![offered], 70 + i as u64),
+                SocketAddr::new(A, 500),
+            ),
+            Node::new(b_ep, SocketAddr::new(B, 500)),
+            80 + i as u64,
+        );
+        start(&mut p);
+        p.drive_until(Duration::from_secs(5), both_up);
+        let lifetime = |events: &[Event]| {
+            phase1_up(events).map(|e| match e {
+                Event::Phase1Up { transform, .. } => transform.lifetime,
+                _ => unreachable!(),
+            })
+        };
+        let b_failure = p.b.events.iter().find_map(|e| match e {
+            Event::NegotiationFailed { reason, .. } => Some(reason.to_string()),
+            _ => None,
+        });
+        outcomes.push((
+            check,
+            lifetime(&p.a.events),
+            lifetime(&p.b.events),
+            b_failure,
+        ));
+    }
+    let secs = |s| Some(Lifetime::seconds(s));
+    let refused = |relation: &str, mode: &str| {
+        Some(format!(
+            "no proposal chosen: peer offered lifetime 172800 s, policy requires {relation}86400 s (proposal_check {mode})"
+        ))
+    };
+    assert_eq!(
+        outcomes,
+        [
+            // obey: the initiator's lifetime.
+            (ProposalCheck::Obey, secs(172_800), secs(172_800), None),
+            (
+                ProposalCheck::Strict,
+                None,
+                None,
+                refused("at most ", "strict")
+            ),
+            // claim: the responder's shorter lifetime, which its MM2 SA
+            // payload tells the initiator.
+            (ProposalCheck::Claim, secs(86_400), secs(86_400), None),
+            (ProposalCheck::Exact, None, None, refused("", "exact")),
+        ]
+    );
+}
