@@ -1,6 +1,8 @@
 //! Two tanuki instances in two network namespaces with NAT-T off: the
 //! initiator is `on_demand`, so a first ping starts the negotiation; ESP goes
-//! as raw IP protocol 50 (tanuki's raw-socket path), pinged both ways; then
+//! as raw IP protocol 50 (tanuki's raw-socket path), pinged both ways; 40
+//! pings of 1400 bytes exceed the child's 24 KB byte lifetime, which esp-core
+//! counts, so the initiator rekeys while every echo still comes back; then
 //! the initiator's SIGTERM Deletes are processed by the responder
 //! (`tests/interop/scenarios/tanuki-pair.sh`).
 //!
@@ -60,6 +62,9 @@ fn two_tanukis_raw_esp_ping_both_ways() {
         "RESULT: initiator: traffic for 10.99.2.1: initiate new phase 1 negotiation",
         "RESULT: ping a -> b: 3 packets transmitted, 3 received, 0% packet loss",
         "RESULT: ping b -> a: 3 packets transmitted, 3 received, 0% packet loss",
+        "RESULT: bulk ping a -> b: 40 packets transmitted, 40 received, 0% packet loss",
+        "RESULT: initiator: data path: soft byte lifetime of",
+        "RESULT: initiator rekeyed:",
         "(peer sent a Delete)",
         "RESULT: PASS",
     ] {

@@ -28,13 +28,14 @@
 //! remote = "10.2.0.0/24"
 //! esp = ["aes256-sha1"]
 //! lifetime = 3600
+//! lifetime_kilobytes = 500000         # optional, KB of 1024 bytes; counted by esp-core
+//!                                     # (`tun`) or the kernel; a rekey at 80%
 //! ```
 //!
 //! The kernel data path (PF_KEY, `af_key`) instead of user-space ESP:
 //!
 //! ```toml
 //! data_path = "kernel"                # "user" (default: TUN + esp-core) or "kernel"
-//! # [[peer.child]] lifetime_kilobytes = 500000: a byte lifetime, enforced by the kernel
 //! # [[peer.child]] ah = ["sha1"]: AH (alone without `esp`, else as ESP's alternative)
 //! generate_policy = "require"         # "off" (default), "on" (= require), "require", "unique"
 //!
@@ -390,11 +391,13 @@ pub fn parse(file: &Path, text: &str) -> Result<DaemonConfig, ConfigError> {
             if let Some(kb) = c
                 .lifetime_kilobytes
                 .as_ref()
-                .filter(|_| data_path != DataPathKind::Kernel)
+                .filter(|_| data_path != DataPathKind::Kernel && repr.tun.is_none())
             {
                 return Err(at(
                     kb.span(),
-                    "lifetime_kilobytes needs data_path = \"kernel\": only the kernel counts an SA's bytes".into(),
+                    "lifetime_kilobytes needs a data path that counts an SA's bytes: \
+                     `tun` (user-space ESP) or data_path = \"kernel\""
+                        .into(),
                 ));
             }
             if let Some(list) = c.ah.as_ref().filter(|_| data_path != DataPathKind::Kernel) {
@@ -1220,6 +1223,16 @@ esp = ["aes256-sha1"]
                 kilobytes: Some(4)
             }
         );
+        // Also with user-space ESP, where esp-core counts the bytes.
+        let user = PIX
+            .replace("listen = ", "tun = \"t0\"\nlisten = ")
+            .replace("esp = [", "lifetime_kilobytes = 24\nesp = [");
+        let user = check(&user).expect("valid with tun");
+        assert_eq!(user.tun.as_deref(), Some("t0"));
+        assert_eq!(
+            user.endpoint.peers[0].children[0].lifetime.kilobytes,
+            Some(24)
+        );
         // No AH by default.
         assert!(!check(PIX).expect("valid").endpoint.peers[0].children[0].accept_ah);
         let cases: &[(String, usize, &str)] = &[
@@ -1247,7 +1260,8 @@ esp = ["aes256-sha1"]
             (
                 PIX.replace("esp = [", "lifetime_kilobytes = 9\nesp = ["),
                 12,
-                "lifetime_kilobytes needs data_path = \"kernel\"",
+                "lifetime_kilobytes needs a data path that counts an SA's bytes: `tun` \
+                 (user-space ESP) or data_path = \"kernel\"",
             ),
             (
                 PIX.replace("esp = [\"aes256-sha1\"]\n", ""),

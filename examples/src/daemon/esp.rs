@@ -3,16 +3,20 @@
 //! through the newest SA whose remote selector holds their destination;
 //! ESP from the peer is found by SPI. ike-core and esp-core do not know each
 //! other, so this is where their types meet.
+//!
+//! Byte lifetimes count payload bytes, the inner packets esp-core protects
+//! or returns (RFC 4301 §4.4.2.1, as esp-core's `LifetimeLimit` documents).
 
 #![deny(clippy::indexing_slicing)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use esp_core::crypto::{EncryptionAlgorithm, IntegrityAlgorithm as EspIntegrity};
+use esp_core::lifetime::{LifetimeEvent, LifetimeLimit, Lifetimes};
 use esp_core::{InboundSa, Mode, OutboundSa, SaConfig};
 use ike_core::config::{
-    EncapsulationMode, EspCipher, IntegrityAlgorithm, SelectorAddr, TrafficSelector,
+    EncapsulationMode, EspCipher, IntegrityAlgorithm, Lifetime, SelectorAddr, TrafficSelector,
 };
 use ike_core::endpoint::{ChildSa, ChildSaId, SaKeys};
 use rand_core::{CryptoRng, RngCore};
@@ -66,6 +70,24 @@ struct Outbound {
     sa: OutboundSa,
 }
 
+/// A pair reached its soft or hard byte lifetime in one of its directions;
+/// the caller tells the engine (`Endpoint::child_lifetime_reached`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifetimeReached {
+    /// The pair.
+    pub child: ChildSaId,
+    /// `false`: soft (rekey); `true`: hard (the pair no longer passes traffic).
+    pub hard: bool,
+}
+
+/// Which limits of a pair were already reported: soft and hard once per
+/// pair, whichever direction reaches them first.
+#[derive(Debug, Default, Clone, Copy)]
+struct Reported {
+    soft: bool,
+    hard: bool,
+}
+
 /// The installed SAs.
 #[derive(Default)]
 pub struct DataPath {
@@ -73,6 +95,46 @@ pub struct DataPath {
     /// Newest last: a rekeyed pair takes over as soon as it is installed,
     /// while the old inbound SA still accepts packets in flight.
     outbound: Vec<Outbound>,
+    reported: HashMap<ChildSaId, Reported>,
+    reached: VecDeque<LifetimeReached>,
+}
+
+/// esp-core's byte limits for a negotiated pair: hard at the negotiated
+/// kilobytes, soft where the kernel glue puts it
+/// ([`crate::daemon::kernel::lifetimes`], 80%). No kilobytes: no limit.
+pub fn byte_lifetimes(l: &Lifetime) -> Lifetimes {
+    let (hard, soft) = crate::daemon::kernel::lifetimes(l);
+    // PF_KEY's 0 means "no limit", as `None` does here.
+    let limit = |bytes: u64| LifetimeLimit {
+        bytes: (bytes > 0).then_some(bytes),
+        packets: None,
+    };
+    Lifetimes {
+        soft: limit(soft.bytes),
+        hard: limit(hard.bytes),
+    }
+}
+
+/// Queues what `events` says about `child`, once per limit.
+fn note_lifetime(
+    reported: &mut HashMap<ChildSaId, Reported>,
+    reached: &mut VecDeque<LifetimeReached>,
+    child: ChildSaId,
+    events: impl Iterator<Item = LifetimeEvent>,
+) {
+    for ev in events {
+        let r = reported.entry(child).or_default();
+        let first = match ev {
+            LifetimeEvent::Soft => !std::mem::replace(&mut r.soft, true),
+            LifetimeEvent::Hard => !std::mem::replace(&mut r.hard, true),
+        };
+        if first {
+            reached.push_back(LifetimeReached {
+                child,
+                hard: ev == LifetimeEvent::Hard,
+            });
+        }
+    }
 }
 
 /// esp-core's parameters for one direction of a negotiated pair.
@@ -89,7 +151,8 @@ pub fn esp_config(c: &ChildSa, keys: &SaKeys) -> Result<SaConfig, DataPathError>
         EncapsulationMode::Tunnel => Mode::Tunnel,
         EncapsulationMode::Transport => Mode::Transport,
     };
-    let mut cfg = SaConfig::new(keys.spi, mode, encryption, &keys.encryption);
+    let mut cfg = SaConfig::new(keys.spi, mode, encryption, &keys.encryption)
+        .with_lifetimes(byte_lifetimes(&c.lifetime));
     if let Some(i) = c.transform.integrity {
         let alg = match i {
             IntegrityAlgorithm::HmacMd5 => EspIntegrity::HmacMd5_96,
@@ -171,6 +234,13 @@ impl DataPath {
     pub fn remove(&mut self, child: ChildSaId) {
         self.inbound.retain(|_, (id, _)| *id != child);
         self.outbound.retain(|o| o.child != child);
+        self.reported.remove(&child);
+    }
+
+    /// The next byte-lifetime signal, if any: each pair's soft and hard
+    /// limit once.
+    pub fn poll_lifetime(&mut self) -> Option<LifetimeReached> {
+        self.reached.pop_front()
     }
 
     /// Number of installed pairs (by outbound SA).
@@ -192,19 +262,27 @@ impl DataPath {
         out: &'o mut [u8],
     ) -> Result<(EspDestination, &'o [u8]), DataPathError> {
         let dst = destination(packet).ok_or(DataPathError::NotIp)?;
+        let reported = &mut self.reported;
+        // A pair past its hard limit in either direction carries nothing.
         let o = self
             .outbound
             .iter_mut()
             .rev()
+            .filter(|o| !reported.get(&o.child).is_some_and(|r| r.hard))
             .find(|o| selector_contains(o.remote_ts.as_ref(), dst))
             .ok_or(DataPathError::NoOutboundSa(dst))?;
         let spi = o.sa.spi();
-        let esp =
-            o.sa.encapsulate_esp(rng, packet, out)
-                .map_err(|e| DataPathError::Rejected {
-                    spi,
-                    reason: e.to_string(),
-                })?;
+        let result = o.sa.encapsulate_esp(rng, packet, out);
+        note_lifetime(
+            reported,
+            &mut self.reached,
+            o.child,
+            std::iter::from_fn(|| o.sa.poll_event()),
+        );
+        let esp = result.map_err(|e| DataPathError::Rejected {
+            spi,
+            reason: e.to_string(),
+        })?;
         Ok((o.destination, esp))
     }
 
@@ -216,16 +294,21 @@ impl DataPath {
             .and_then(|b| b.try_into().ok())
             .ok_or(DataPathError::Truncated)?;
         let spi = u32::from_be_bytes(spi_bytes);
-        let (_, sa) = self
+        let (child, sa) = self
             .inbound
             .get_mut(&spi)
             .ok_or(DataPathError::UnknownSpi(spi))?;
-        let d = sa
-            .decapsulate_esp(esp)
-            .map_err(|e| DataPathError::Rejected {
-                spi,
-                reason: e.to_string(),
-            })?;
+        let result = sa.decapsulate_esp(esp);
+        note_lifetime(
+            &mut self.reported,
+            &mut self.reached,
+            *child,
+            std::iter::from_fn(|| sa.poll_event()),
+        );
+        let d = result.map_err(|e| DataPathError::Rejected {
+            spi,
+            reason: e.to_string(),
+        })?;
         Ok(d.data)
     }
 }
@@ -290,6 +373,155 @@ mod tests {
         raw[0] = 0x44;
         assert_eq!(strip_ipv4_header(&raw), None);
         assert_eq!(strip_ipv4_header(&[]), None);
+    }
+
+    /// A real a <-> b pair (10.1/24 <-> 10.2/24, AES-128-CBC/HMAC-SHA1)
+    /// with a byte lifetime of `kilobytes`, installed on each side.
+    fn installed_pair(kilobytes: Option<u32>) -> (DataPath, DataPath, ChildSaId, ChildSaId) {
+        use ike_core::config::{ChildPolicy, EspTransform};
+        let child = |local: &str, remote: &str| ChildPolicy {
+            local: Some(subnet(local, 24)),
+            remote: Some(subnet(remote, 24)),
+            mode: EncapsulationMode::Tunnel,
+            esp: vec![EspTransform {
+                cipher: EspCipher::AesCbc,
+                key_bits: Some(128),
+                integrity: Some(IntegrityAlgorithm::HmacSha1),
+            }],
+            pfs_group: None,
+            lifetime: Lifetime {
+                seconds: Some(3600),
+                kilobytes,
+            },
+            accept_ah: false,
+            ah: Vec::new(),
+            ipcomp: false,
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let (a, b) = crate::daemon::kernel_testing::negotiate(
+            ip("192.168.1.100"),
+            ip("192.168.2.100"),
+            child("10.1.0.0", "10.2.0.0"),
+            child("10.2.0.0", "10.1.0.0"),
+            false,
+        )
+        .expect("negotiated");
+        assert_eq!(a.lifetime.kilobytes, kilobytes);
+        let (mut da, mut db) = (DataPath::default(), DataPath::default());
+        da.install(&a).expect("a installs");
+        db.install(&b).expect("b installs");
+        (da, db, a.id, b.id)
+    }
+
+    /// An IPv4 packet of `len` bytes to `dst`.
+    fn inner(dst: [u8; 4], len: u16) -> Vec<u8> {
+        let mut p = vec![0u8; usize::from(len)];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        p[8] = 64;
+        p[9] = 17;
+        p[12..16].copy_from_slice(&[10, 9, 9, 9]);
+        p[16..20].copy_from_slice(&dst);
+        p
+    }
+
+    /// One packet `from` -> `to`; whether it arrived intact.
+    fn send(
+        from: &mut DataPath,
+        to: &mut DataPath,
+        dst: [u8; 4],
+        len: u16,
+    ) -> Result<(), DataPathError> {
+        let packet = inner(dst, len);
+        let mut out = vec![0u8; 2048];
+        let (_, esp) = from.outbound(&mut rand_core::OsRng, &packet, &mut out)?;
+        let mut esp = esp.to_vec();
+        let got = to.inbound(&mut esp)?;
+        assert_eq!(got, &packet[..]);
+        Ok(())
+    }
+
+    const TO_B: [u8; 4] = [10, 2, 0, 5];
+    const TO_A: [u8; 4] = [10, 1, 0, 5];
+
+    #[test]
+    fn byte_limits_are_the_kernel_glues_hard_and_eighty_percent_soft() {
+        let l = byte_lifetimes(&Lifetime {
+            seconds: Some(3600),
+            kilobytes: Some(24),
+        });
+        assert_eq!(l.hard.bytes, Some(24 * 1024));
+        assert_eq!(l.soft.bytes, Some(19_660));
+        assert_eq!((l.soft.packets, l.hard.packets), (None, None));
+        assert_eq!(
+            byte_lifetimes(&Lifetime::seconds(3600)),
+            Lifetimes::default()
+        );
+    }
+
+    #[test]
+    fn soft_then_hard_reported_once_by_sender_and_receiver() {
+        // 2 KB: soft at 1638 bytes (4th 500-byte packet), hard at 2048 (5th).
+        let (mut da, mut db, a, b) = installed_pair(Some(2));
+        for _ in 0..3 {
+            send(&mut da, &mut db, TO_B, 500).expect("passes");
+        }
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
+        send(&mut da, &mut db, TO_B, 500).expect("4th passes");
+        let soft = |child| Some(LifetimeReached { child, hard: false });
+        let hard = |child| Some(LifetimeReached { child, hard: true });
+        // The sender learns it from its outbound SA, the receiver from its inbound SA.
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (soft(a), soft(b)));
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
+        // The packet that reaches the hard limit still passes; none after it.
+        send(&mut da, &mut db, TO_B, 500).expect("5th passes");
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (hard(a), hard(b)));
+        let dst = IpAddr::from(TO_B);
+        assert_eq!(
+            send(&mut da, &mut db, TO_B, 500),
+            Err(DataPathError::NoOutboundSa(dst))
+        );
+        // b's own outbound SA is barely used, but its pair is over: no replies on it.
+        assert_eq!(
+            send(&mut db, &mut da, TO_A, 100),
+            Err(DataPathError::NoOutboundSa(IpAddr::from(TO_A)))
+        );
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
+        // Removing the pair (the engine deleted it) forgets it.
+        da.remove(a);
+        assert!(da.is_empty());
+    }
+
+    #[test]
+    fn soft_is_reported_once_per_pair_whichever_direction_crosses_first() {
+        let (mut da, mut db, a, b) = installed_pair(Some(2));
+        // b -> a crosses the soft limit of a's inbound SA first…
+        for _ in 0..4 {
+            send(&mut db, &mut da, TO_A, 500).expect("passes");
+        }
+        let soft = |child| Some(LifetimeReached { child, hard: false });
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (soft(a), soft(b)));
+        // …then a -> b crosses a's outbound soft limit: nothing new.
+        for _ in 0..4 {
+            send(&mut da, &mut db, TO_B, 500).expect("passes");
+        }
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
+        // The first hard limit, in either direction, ends the pair on both.
+        send(&mut db, &mut da, TO_A, 500).expect("passes");
+        let hard = |child| Some(LifetimeReached { child, hard: true });
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (hard(a), hard(b)));
+        send(&mut da, &mut db, TO_B, 500).expect_err("a's pair is over");
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
+    }
+
+    #[test]
+    fn without_kilobytes_nothing_is_counted_against_a_limit() {
+        let (mut da, mut db, _, _) = installed_pair(None);
+        for _ in 0..64 {
+            send(&mut da, &mut db, TO_B, 1400).expect("passes");
+            send(&mut db, &mut da, TO_A, 1400).expect("passes");
+        }
+        assert_eq!((da.poll_lifetime(), db.poll_lifetime()), (None, None));
     }
 
     #[test]

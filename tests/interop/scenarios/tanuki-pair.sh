@@ -2,7 +2,9 @@
 # Two tanuki instances in two throw-away namespaces, NAT-T off. The
 # initiator is on_demand: a first ping starts Main Mode + Quick Mode; then
 # ESP as raw IP protocol 50 (no UDP) is pinged both ways between the inner
-# addresses; then SIGTERM and Deletes.
+# addresses; then 40 pings of 1400-byte packets exceed the child's 24 KB
+# byte lifetime (counted by esp-core), so the initiator rekeys (soft at 80%)
+# while the pings keep passing; then SIGTERM and Deletes.
 #
 #   TANUKI=path/to/tanuki tests/interop/scenarios/tanuki-pair.sh OUTDIR
 #
@@ -42,6 +44,7 @@ on_demand = $8
 local = "$4"
 remote = "$5"
 esp = ["aes256-sha1"]
+lifetime_kilobytes = 24
 CONF
 }
 write_conf "$out/a.toml" "$INTEROP_ADDR_A" "$INTEROP_ADDR_B" "$INTEROP_NET_A" "$INTEROP_NET_B" "$INTEROP_INNER_A" false true
@@ -72,6 +75,16 @@ ip netns exec "$ns_b" ping -n -q -W 2 -c 3 -i 0.2 -I "$INTEROP_INNER_B" "$INTERO
     fail "ping b -> a: $(grep -E 'loss|error' "$out/ping-ba.txt")"
 result "ping b -> a: $(grep loss "$out/ping-ba.txt")"
 
+# Byte lifetime: 24 KB = 24576 bytes of inner packets, soft at 19660 (the
+# 15th 1400-byte packet), hard at the 18th: the rekey must be up in between.
+ip netns exec "$ns_a" ping -n -q -W 2 -c 40 -i 0.1 -s 1372 -I "$INTEROP_INNER_A" "$INTEROP_INNER_B" >"$out/ping-bulk.txt" 2>&1 ||
+    fail "bulk ping a -> b: $(grep -E 'loss|error' "$out/ping-bulk.txt")"
+result "bulk ping a -> b: $(grep loss "$out/ping-bulk.txt")"
+grep -q "soft byte lifetime" "$out/a.log" || fail "initiator saw no soft byte lifetime"
+result "initiator: $(grep -m1 'soft byte lifetime' "$out/a.log" | sed 's/^.*INFO //')"
+spis=$(grep 'IPsec-SA established' "$out/a.log" | grep -o ' spi=[0-9]\+' | sort -u | wc -l)
+[ "$spis" -ge 4 ] || fail "no rekey: $spis distinct SPIs in the initiator's IPsec-SA lines"
+result "initiator rekeyed: $spis distinct SPIs"
 ip netns exec "$ns_a" "$TANUKI" status --socket "$out/a.sock" >"$out/status-a.txt" || fail "status a"
 grep -q "IPsec-SA ESP/Tunnel" "$out/status-a.txt" || fail "status a: $(cat "$out/status-a.txt")"
 result "status a: $(grep -m1 'IPsec-SA' "$out/status-a.txt" | sed 's/^ *//')"

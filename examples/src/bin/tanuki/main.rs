@@ -390,6 +390,28 @@ impl EspPath {
         }
     }
 
+    /// Tells the engine which pairs reached their byte lifetime: soft starts
+    /// the make-before-break rekey, hard deletes the pair (the data path
+    /// already stopped using it).
+    fn report_lifetimes(&mut self, ep: &mut Endpoint, now: Instant) {
+        while let Some(r) = self.sas.poll_lifetime() {
+            // The engine decides: the initiator rekeys at soft, hard deletes.
+            info!(
+                "data path: {} byte lifetime of {} reached{}",
+                if r.hard { "hard" } else { "soft" },
+                r.child,
+                if r.hard {
+                    ": the pair carries no more traffic"
+                } else {
+                    ""
+                }
+            );
+            if let Err(e) = ep.child_lifetime_reached(now, r.child, r.hard) {
+                debug!("{}: {e}", r.child);
+            }
+        }
+    }
+
     /// Follows the engine's SA events.
     fn follow(&mut self, ev: &Event) {
         match ev {
@@ -551,6 +573,7 @@ fn run(c: &DaemonConfig, exit_on_failure: bool) -> Result<ExitCode, String> {
             for dst in unrouted {
                 on_demand.trigger(&mut ep, c, now, dst);
             }
+            path.report_lifetimes(&mut ep, now);
         }
         if let Some(k) = kernel.as_mut() {
             k.poll(&mut ep, c, now);
