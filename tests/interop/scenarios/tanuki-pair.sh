@@ -77,7 +77,7 @@ result "ping b -> a: $(grep loss "$out/ping-ba.txt")"
 
 # Byte lifetime: 24 KB = 24576 bytes of inner packets, soft at 19660 (the
 # 15th 1400-byte packet), hard at the 18th: the rekey must be up in between.
-ip netns exec "$ns_a" ping -n -q -W 2 -c 40 -i 0.1 -s 1372 -I "$INTEROP_INNER_A" "$INTEROP_INNER_B" >"$out/ping-bulk.txt" 2>&1 ||
+ip netns exec "$ns_a" ping -n -q -W 2 -c 40 -i 0.2 -s 1372 -I "$INTEROP_INNER_A" "$INTEROP_INNER_B" >"$out/ping-bulk.txt" 2>&1 ||
     fail "bulk ping a -> b: $(grep -E 'loss|error' "$out/ping-bulk.txt")"
 result "bulk ping a -> b: $(grep loss "$out/ping-bulk.txt")"
 grep -q "soft byte lifetime" "$out/a.log" || fail "initiator saw no soft byte lifetime"
