@@ -367,6 +367,67 @@ fn aggressive_mode_with_asn1dn_ids() {
     asn1dn_ids(ExchangeMode::Aggressive, 60);
 }
 
+/// `id`'s DN with PrintableString and UTF8String values swapped: the same
+/// name in other bytes, as charon encodes a DN from its configuration.
+fn in_other_string_types(id: &Identity) -> Identity {
+    use der::asn1::{Any, SetOfVec};
+    use der::{Decode, Encode, Tag, Tagged};
+    use x509_cert::attr::AttributeTypeAndValue;
+    let Identity::DerAsn1Dn(der) = id else {
+        panic!("not a DN: {id}")
+    };
+    let mut name = x509_cert::name::Name::from_der(der).unwrap();
+    for rdn in &mut name.0 {
+        let recoded: Vec<AttributeTypeAndValue> = rdn
+            .0
+            .iter()
+            .map(|atv| AttributeTypeAndValue {
+                oid: atv.oid,
+                value: match atv.value.tag() {
+                    Tag::PrintableString => Any::new(Tag::Utf8String, atv.value.value()),
+                    Tag::Utf8String => Any::new(Tag::PrintableString, atv.value.value()),
+                    _ => Ok(atv.value.clone()),
+                }
+                .unwrap(),
+            })
+            .collect();
+        rdn.0 = SetOfVec::try_from(recoded).unwrap();
+    }
+    Identity::DerAsn1Dn(name.to_der().unwrap())
+}
+
+#[test]
+fn configured_peer_dn_matches_as_a_name_not_as_bytes() {
+    // B's `peers_identifier` is a.pem's subject as OpenSSL encoded it; A
+    // claims the same DN in other string types (RFC 5280 §7.1).
+    let claimed = in_other_string_types(&dn_of(A_CERT));
+    assert_ne!(claimed, dn_of(A_CERT), "other bytes");
+    for mode in [ExchangeMode::Main, ExchangeMode::Aggressive] {
+        let mut b = rsa_peer(A, mode, b_auth(), None);
+        b.peers_identifier = Some(dn_of(A_CERT));
+        let p = establish(rsa_peer(B, mode, a_auth(), Some(claimed.clone())), b, 65);
+        assert_eq!(peer_ids(&p).1, claimed, "{mode:?}");
+    }
+}
+
+#[test]
+fn configured_peer_dn_refuses_another_name() {
+    let mut b = rsa_peer(A, ExchangeMode::Main, b_auth(), None);
+    b.peers_identifier = Some(in_other_string_types(&dn_of(B_CERT)));
+    let (b_fails, _) = refused(pair(
+        rsa_peer(B, ExchangeMode::Main, a_auth(), Some(dn_of(A_CERT))),
+        b,
+        66,
+    ));
+    assert_eq!(
+        b_fails,
+        [FailureReason::WrongIdentity {
+            got: "asn1dn:C=XX, O=IPsec Test, CN=a.example.com".into(),
+            expected: "asn1dn:C=XX, O=IPsec Test, CN=b.example.com".into(),
+        }]
+    );
+}
+
 #[test]
 fn main_mode_asks_for_certificates_with_cr_payloads_naming_the_ca() {
     let p = establish(

@@ -42,7 +42,7 @@ pub use load::{
     load_private_key, load_public_key,
 };
 pub use name::DnPattern;
-pub(crate) use name::display_name;
+pub(crate) use name::{display_name, same_der_name};
 pub use plain_rsa::{load_plain_rsa_private, load_plain_rsa_public};
 pub use rustls_pki_types::UnixTime;
 pub use signer::{HashSigner, RsaCrateSigner, SignError};

@@ -87,6 +87,16 @@ pub(crate) fn same_name(a: &Name, b: &Name) -> bool {
             .all(|((ak, av), (bk, bv))| ak == bk && fold(av) == fold(bv))
 }
 
+/// [`same_name`] over DER: what an ID payload or a CR payload carries.
+/// Bytes that are not a `Name` compare exactly (nothing to canonicalise).
+pub(crate) fn same_der_name(a: &[u8], b: &[u8]) -> bool {
+    use der::Decode;
+    match (Name::from_der(a), Name::from_der(b)) {
+        (Ok(a), Ok(b)) => same_name(&a, &b),
+        _ => a == b,
+    }
+}
+
 /// `C=XX, O=Org, CN=host`: certificate order, as OpenSSL's oneline form and
 /// racoon's configuration write it.
 pub(crate) fn display_name(name: &Name) -> String {

@@ -436,7 +436,7 @@ pub(crate) fn peer_identity(
         )))
     })?;
     if let Some(expected) = &ctx.peer.peers_identifier
-        && *expected != id
+        && !same_identity(expected, &id)
     {
         return Err(Some(FailureReason::WrongIdentity {
             got: id.to_string(),
@@ -444,6 +444,18 @@ pub(crate) fn peer_identity(
         }));
     }
     Ok((id, p.body.clone()))
+}
+
+/// Identities compare by value, DNs as names (RFC 5280 §7.1): a peer
+/// may encode the DN it is configured with in other string types than
+/// the certificate the DN was copied from.
+fn same_identity(expected: &Identity, got: &Identity) -> bool {
+    match (expected, got) {
+        (Identity::DerAsn1Dn(want), Identity::DerAsn1Dn(got)) => {
+            crate::auth::same_der_name(want, got)
+        }
+        _ => expected == got,
+    }
 }
 
 pub(crate) fn has_initial_contact(payloads: &[Payload]) -> bool {

@@ -73,6 +73,8 @@ fn send_certificates(rsa: &RsaAuthConfig, requests: &[CertificateRequest]) -> bo
     if requests.is_empty() {
         return true;
     }
+    // A CR names a CA by its DN (RFC 2408 §3.10), encoded as the peer
+    // likes: compared as names, not bytes (RFC 5280 §7.1).
     let issuers: Vec<Vec<u8>> = rsa
         .certificates
         .iter()
@@ -81,9 +83,12 @@ fn send_certificates(rsa: &RsaAuthConfig, requests: &[CertificateRequest]) -> bo
             c.parsed().tbs_certificate.issuer.to_der().ok()
         })
         .collect();
-    let asked_for_ours = requests
-        .iter()
-        .any(|cr| !cr.authority.is_empty() && issuers.contains(&cr.authority));
+    let asked_for_ours = requests.iter().any(|cr| {
+        !cr.authority.is_empty()
+            && issuers
+                .iter()
+                .any(|issuer| crate::auth::same_der_name(issuer, &cr.authority))
+    });
     asked_for_ours || rsa.match_empty_cr
 }
 
@@ -264,6 +269,51 @@ mod tests {
             assert!(send_certificates(&ours(true), &requests), "{requests:?}");
         }
         assert!(send_certificates(&ours(false), &[cr_for(ROGUE_CA)]));
+    }
+
+    /// `der`'s name with each PrintableString re-encoded as UTF8String and
+    /// each UTF8String as PrintableString: the same DN, other bytes.
+    fn swap_string_types(der: &[u8]) -> Vec<u8> {
+        use der::asn1::{Any, SetOfVec};
+        use der::{Decode, Encode, Tag, Tagged};
+        use x509_cert::attr::AttributeTypeAndValue;
+        let mut name = x509_cert::name::Name::from_der(der).unwrap();
+        for rdn in &mut name.0 {
+            let swapped: Vec<AttributeTypeAndValue> = rdn
+                .0
+                .iter()
+                .map(|atv| {
+                    let tag = match atv.value.tag() {
+                        Tag::PrintableString => Tag::Utf8String,
+                        Tag::Utf8String => Tag::PrintableString,
+                        other => other,
+                    };
+                    AttributeTypeAndValue {
+                        oid: atv.oid,
+                        value: Any::new(tag, atv.value.value()).unwrap(),
+                    }
+                })
+                .collect();
+            rdn.0 = SetOfVec::try_from(swapped).unwrap();
+        }
+        name.to_der().unwrap()
+    }
+
+    #[test]
+    fn a_request_naming_our_issuer_in_other_string_types_is_for_us() {
+        let sub_ca = cr_for(SUB_CA);
+        let recoded = CertificateRequest {
+            authority: swap_string_types(&sub_ca.authority),
+            ..sub_ca.clone()
+        };
+        assert_ne!(recoded.authority, sub_ca.authority, "other bytes");
+        assert!(send_certificates(&ours(false), &[recoded]));
+        // A CA name that is not ours stays foreign however it is encoded.
+        let foreign = CertificateRequest {
+            authority: swap_string_types(&cr_for(GW).authority),
+            ..sub_ca
+        };
+        assert!(!send_certificates(&ours(false), &[foreign]));
     }
 
     #[test]
