@@ -514,6 +514,29 @@ pub fn acquire_target(
     Some((pi, ci))
 }
 
+/// The SPD settings of the configured child a negotiated pair belongs to.
+/// The peer is the engine's own entry ([`ChildSa::peer_index`]; tanuki's
+/// peers are listed in the engine's order), not the one at the pair's
+/// remote address: behind a NAT, or after the peer moved, that address is
+/// the translated one. Within the peer the child is the one whose mode and
+/// selectors match, else the first; no peer, no policies and reqid 0.
+pub fn child_spd(peers: &[DaemonPeer], child: &ChildSa) -> ChildSpd {
+    let none = ChildSpd {
+        level: None,
+        reqid: 0,
+    };
+    let Some(peer) = peers.get(child.peer_index) else {
+        return none;
+    };
+    let mut children = peer.children.iter().zip(&peer.child_spd);
+    let matching = children.clone().find(|(ch, _)| {
+        ch.mode == child.mode && ch.matches(child.local_ts.as_ref(), child.remote_ts.as_ref())
+    });
+    matching
+        .or_else(|| children.next())
+        .map_or(none, |(_, spd)| *spd)
+}
+
 /// Selector equality as the kernel reports them (it echoes the prefix and
 /// address; `proto` may come back as 255 or 0 for any).
 fn same_selector(a: &Address, b: &Address) -> bool {
@@ -1048,6 +1071,82 @@ mod tests {
             [PolicyDir::Outbound, PolicyDir::Inbound, PolicyDir::Forward]
         );
         assert!(sas.is_empty());
+    }
+
+    #[test]
+    fn pair_behind_a_nat_gets_its_childs_policies_and_reqid_by_peer_entry() {
+        let t = esp(
+            EspCipher::AesCbc,
+            Some(128),
+            Some(IntegrityAlgorithm::HmacSha1),
+        );
+        let (mut a, _) = tunnel_pair_nat(t, true);
+        // The engine names its peer entry; the pair floated to 4500.
+        assert_eq!(a.peer_index, 0);
+        assert_eq!(a.udp_encapsulation, Some((4500, 4500)));
+        // As seen through a NAT (or after the peer moved): B's address and
+        // port translated.
+        let translated: SocketAddr = "203.0.113.9:61234".parse().expect("addr");
+        a.remote = translated;
+        a.udp_encapsulation = Some((4500, translated.port()));
+
+        const UNIQUE_7: ChildSpd = ChildSpd {
+            level: Some(SpdLevel::Unique),
+            reqid: 7,
+        };
+        let transport = child(None, None, EncapsulationMode::Transport, t);
+        let (tunnel, _) = tunnel_children(t);
+        let peers = vec![
+            DaemonPeer {
+                address: ip(B),
+                passive: false,
+                on_demand: false,
+                children: vec![transport.clone(), tunnel],
+                child_spd: vec![NO_SPD, UNIQUE_7],
+                auth_summary: Vec::new(),
+            },
+            // Another peer configured at the translated address must not
+            // lend its settings.
+            DaemonPeer {
+                address: translated.ip(),
+                passive: true,
+                on_demand: false,
+                children: vec![transport],
+                child_spd: vec![REQUIRE],
+                auth_summary: Vec::new(),
+            },
+        ];
+        let spd = child_spd(&peers, &a);
+        assert_eq!(spd, UNIQUE_7);
+
+        let msgs: Vec<Message> = KernelSas::default()
+            .install(&a, spd)
+            .expect("installed")
+            .iter()
+            .map(wire)
+            .collect();
+        // GETSPI, UPDATE, ADD, then out/in/fwd policies.
+        assert_eq!(msgs.len(), 6);
+        for sa in &msgs[1..3] {
+            assert_eq!(sa.sa2().expect("sa2").reqid, 7);
+        }
+        // The outbound SA goes to the translated address and port.
+        assert_eq!(
+            msgs[2].address_dst().expect("dst").addr.ip(),
+            translated.ip()
+        );
+        assert_eq!(
+            msgs[2].nat_t_dport().expect("dport").port,
+            translated.port()
+        );
+        for p in &msgs[3..] {
+            let r = &p.policy().expect("policy").requests[0];
+            assert_eq!((r.level, r.reqid), (IpsecLevel::Unique, 7));
+        }
+
+        // An engine entry the daemon does not list: no policies, reqid 0.
+        a.peer_index = 5;
+        assert_eq!(child_spd(&peers, &a), NO_SPD);
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub struct ChildSa {
     pub id: ChildSaId,
     /// The ISAKMP SA that negotiated it.
     pub ike_sa: IkeSaHandle,
+    /// Index in [`crate::config::EndpointConfig::peers`] of the peer entry
+    /// it was negotiated under. Callers find their per-peer settings by
+    /// this, not by [`Self::remote`]: behind a NAT the remote address and
+    /// port are the translated ones (RFC 3947 §4).
+    pub peer_index: usize,
     /// ESP, or AH when the policy allows it
     /// ([`crate::config::ChildPolicy::accept_ah`]).
     pub protocol: IpsecProtocol,

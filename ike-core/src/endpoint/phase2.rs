@@ -381,6 +381,7 @@ impl Endpoint {
         let event = ChildSa {
             id,
             ike_sa: sa.handle,
+            peer_index: sa.peer_index,
             protocol: child.protocol,
             mode: child.mode,
             transform: child.transform,

@@ -9,8 +9,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use ike_core::endpoint::{ChildSa, Endpoint, Event};
-use ipsec_examples::daemon::config::{ChildSpd, DaemonConfig};
-use ipsec_examples::daemon::kernel::{KernelSas, acquire_target, expire_action};
+use ipsec_examples::daemon::config::DaemonConfig;
+use ipsec_examples::daemon::kernel::{KernelSas, acquire_target, child_spd, expire_action};
 use ipsec_examples::daemon::kernel_udp::{bypass_ipsec, enable_esp_in_udp};
 use pfkey::client::{Acquire, Event as KernelEvent};
 use pfkey::wire::{Message, SaType};
@@ -102,7 +102,7 @@ impl KernelPath {
     }
 
     fn install(&mut self, c: &DaemonConfig, child: &ChildSa) {
-        let spd = child_spd(c, child);
+        let spd = child_spd(&c.peers, child);
         let what = format!(
             "install IPsec-SA spi={:#010x}/{:#010x}",
             child.inbound.spi, child.outbound.spi
@@ -233,24 +233,4 @@ impl KernelPath {
             info!("kernel: removed {n} IPsec-SA pair(s) and their policies");
         }
     }
-}
-
-/// The configured child a negotiated pair belongs to (by peer address and
-/// selectors), and so its SPD settings.
-fn child_spd(c: &DaemonConfig, child: &ChildSa) -> ChildSpd {
-    let none = ChildSpd {
-        level: None,
-        reqid: 0,
-    };
-    let Some(peer) = c.peers.iter().find(|p| p.address == child.remote.ip()) else {
-        return none;
-    };
-    peer.children
-        .iter()
-        .zip(&peer.child_spd)
-        .find(|(ch, _)| {
-            ch.mode == child.mode && ch.matches(child.local_ts.as_ref(), child.remote_ts.as_ref())
-        })
-        .or_else(|| peer.children.iter().zip(&peer.child_spd).next())
-        .map_or(none, |(_, spd)| *spd)
 }
