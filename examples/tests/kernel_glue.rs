@@ -352,6 +352,97 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+/// Fresh namespaces `kga` (10.77.0.1) and `kgb` (10.77.0.2) joined by a veth.
+fn namespaces_up() -> (bool, String) {
+    let _ = sh("ip netns del kga; ip netns del kgb");
+    sh("ip netns add kga && ip netns add kgb && \
+        ip link add kga0 netns kga type veth peer name kgb0 netns kgb && \
+        ip -n kga addr add 10.77.0.1/24 dev kga0 && ip -n kgb addr add 10.77.0.2/24 dev kgb0 && \
+        ip -n kga link set kga0 up && ip -n kgb link set kgb0 up && \
+        ip -n kga link set lo up && ip -n kgb link set lo up")
+}
+
+/// A kernel-data-path tanuki at `me` with one transport child to `peer`.
+fn tanuki_config(
+    me: &str,
+    peer: &str,
+    passive: bool,
+    (top, peer_keys, child_keys): (&str, &str, &str),
+) -> String {
+    format!(
+        "listen = \"{me}\"\ndata_path = \"kernel\"\n{top}\n\n[[peer]]\naddress = \"{peer}\"\n\
+         psk = \"glue\"\nproposals = [\"aes128-sha1-modp1024\"]\npassive = {passive}\n{peer_keys}\n\n\
+         [[peer.child]]\nlocal = \"{me}\"\nremote = \"{peer}\"\nmode = \"transport\"\n{child_keys}\n"
+    )
+}
+
+/// Starts `tanuki run` in `ns` with `config`, logging to `<name>.log(.err)`
+/// in the temp directory.
+fn spawn_tanuki(ns: &str, config: &str, name: &str) -> std::process::Child {
+    let dir = std::env::temp_dir();
+    let cfg = dir.join(format!("{name}.toml"));
+    std::fs::write(&cfg, config).expect("write config");
+    std::process::Command::new("ip")
+        .args(["netns", "exec", ns, "tanuki", "run", "--config"])
+        .arg(cfg)
+        .stdout(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log"))
+        .stderr(std::fs::File::create(dir.join(format!("{name}.log.err"))).expect("log"))
+        .spawn()
+        .expect("tanuki")
+}
+
+/// What tanuki `name` logged so far.
+fn tanuki_log(name: &str) -> String {
+    let dir = std::env::temp_dir();
+    let read = |f: String| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    read(format!("{name}.log")) + &read(format!("{name}.log.err"))
+}
+
+/// SAs in `ns` (`ip xfrm state` entries).
+fn xfrm_states(ns: &str) -> usize {
+    let (_, text) = sh(&format!("ip -n {ns} xfrm state"));
+    text.lines().filter(|l| l.starts_with("src ")).count()
+}
+
+/// SPD policies in `ns`, not counting the IKE sockets' own ("socket in/out").
+fn xfrm_policies(ns: &str) -> usize {
+    let (_, text) = sh(&format!("ip -n {ns} xfrm policy"));
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("dir "))
+        .count()
+}
+
+/// The passive tanuki in `kgb`, then the active one in `kga` (which
+/// initiates at start), with `keys` as in [`tanuki_config`]; whether both
+/// had their pair installed within 30 s.
+fn start_tanukis(keys: (&str, &str, &str)) -> (std::process::Child, std::process::Child, bool) {
+    let b = spawn_tanuki(
+        "kgb",
+        &tanuki_config("10.77.0.2", "10.77.0.1", true, keys),
+        "kgb",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let a = spawn_tanuki(
+        "kga",
+        &tanuki_config("10.77.0.1", "10.77.0.2", false, keys),
+        "kga",
+    );
+    let up = wait_until(30, || xfrm_states("kga") == 2 && xfrm_states("kgb") == 2);
+    (a, b, up)
+}
+
+/// SIGTERM to both tanukis; whether both exited within 10 s.
+fn stop_tanukis(a: &mut std::process::Child, b: &mut std::process::Child) -> bool {
+    for child in [&mut *a, &mut *b] {
+        let _ = sh(&format!("kill -TERM {}", child.id()));
+    }
+    wait_until(10, || {
+        [&mut *a, &mut *b]
+            .into_iter()
+            .all(|c| matches!(c.try_wait(), Ok(Some(_))))
+    })
+}
+
 /// Two tanukis in two namespaces with `generate_policy`: the active one
 /// initiates at start, both install the pair and racoon-style policies
 /// through PF_KEY, pings pass through the kernel's transforms (their packet
@@ -407,62 +498,18 @@ fn glue_two_tanukis_generate_policy_and_kernel_expire() {
         ),
     ];
     for (name, generate, peer_keys, transform, proto, ping_args) in cases {
-        let _ = sh("ip netns del kga; ip netns del kgb");
-        let (ok, out) = sh("ip netns add kga && ip netns add kgb && \
-             ip link add kga0 netns kga type veth peer name kgb0 netns kgb && \
-             ip -n kga addr add 10.77.0.1/24 dev kga0 && ip -n kgb addr add 10.77.0.2/24 dev kgb0 && \
-             ip -n kga link set kga0 up && ip -n kgb link set kgb0 up && \
-             ip -n kga link set lo up && ip -n kgb link set lo up");
+        let (ok, out) = namespaces_up();
         assert!(ok, "{name}: namespaces: {out}");
-        let config = |me: &str, peer: &str, passive: bool| {
-            format!(
-                "listen = \"{me}\"\ndata_path = \"kernel\"\n{generate}\n\n[[peer]]\naddress = \"{peer}\"\n\
-                 psk = \"glue\"\nproposals = [\"aes128-sha1-modp1024\"]\npassive = {passive}\n{peer_keys}\n\n\
-                 [[peer.child]]\nlocal = \"{me}\"\nremote = \"{peer}\"\nmode = \"transport\"\n{transform}\n"
-            )
-        };
-        let dir = std::env::temp_dir();
-        let (ca, cb) = (dir.join("kga.toml"), dir.join("kgb.toml"));
-        std::fs::write(&ca, config("10.77.0.1", "10.77.0.2", false)).expect("write");
-        std::fs::write(&cb, config("10.77.0.2", "10.77.0.1", true)).expect("write");
-        let spawn = |ns: &str, cfg: &std::path::Path, log: &str| {
-            std::process::Command::new("ip")
-                .args(["netns", "exec", ns, "tanuki", "run", "--config"])
-                .arg(cfg)
-                .stdout(std::fs::File::create(dir.join(log)).expect("log"))
-                .stderr(std::fs::File::create(dir.join(format!("{log}.err"))).expect("log"))
-                .spawn()
-                .expect("tanuki")
-        };
-        let mut b = spawn("kgb", &cb, "kgb.log");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let mut a = spawn("kga", &ca, "kga.log");
-        let states = |ns: &str| {
-            sh(&format!("ip -n {ns} xfrm state"))
-                .1
-                .lines()
-                .filter(|l| l.starts_with("src "))
-                .count()
-        };
-        let up = wait_until(30, || states("kga") == 2 && states("kgb") == 2);
-        let log = |n: &str| {
-            let read = |f: String| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-            read(format!("{n}.log")) + &read(format!("{n}.log.err"))
-        };
+        let keys = (generate, peer_keys, transform);
+        let (mut a, mut b, up) = start_tanukis(keys);
+        let log = tanuki_log;
         let (_, policies) = sh("ip -n kga xfrm policy");
         let (pinged, ping) = sh(&format!(
             "ip netns exec kga ping {ping_args} -W 2 10.77.0.2"
         ));
         let counted = esp_packets("kga");
         let (_, state) = sh("ip -n kga xfrm state");
-        for child in [&mut a, &mut b] {
-            let _ = sh(&format!("kill -TERM {}", child.id()));
-        }
-        let exited = wait_until(10, || {
-            [&mut a, &mut b]
-                .into_iter()
-                .all(|c| matches!(c.try_wait(), Ok(Some(_))))
-        });
+        let exited = stop_tanukis(&mut a, &mut b);
         let (_, left_sa) = sh("ip -n kga xfrm state; ip -n kgb xfrm state");
         let (_, left_sp) = sh("ip -n kga xfrm policy; ip -n kgb xfrm policy");
         let _ = sh("ip netns del kga; ip netns del kgb");
@@ -500,4 +547,64 @@ fn glue_two_tanukis_generate_policy_and_kernel_expire() {
         }
         eprintln!("{name}: {counted} packets through the kernel's SAs");
     }
+}
+
+/// A kernel hard EXPIRE reaching tanuki with no soft one first, so nothing
+/// rekeys: one 30 000-byte echo (and its reply) carries each SA of a 24 KB
+/// pair past its hard byte limit. Linux checks a state's limits before it
+/// counts a packet, so the next echo is the one that expires the outbound
+/// SA (hard first, no soft EXPIRE). tanuki hands the EXPIRE to the engine,
+/// which forgets the pair and sends a Delete: both sides remove their SAs
+/// and, the pair being the last user, the generated policies.
+#[test]
+#[ignore = "needs a kernel with PF_KEY, ip netns and tanuki on PATH: run in the QEMU guest"]
+fn glue_kernel_hard_expire_makes_tanuki_forget_the_pair() {
+    if open().is_none() || !sh("command -v tanuki").0 {
+        eprintln!("skipped: no PF_KEY or no tanuki on PATH");
+        return;
+    }
+    let (ok, out) = namespaces_up();
+    assert!(ok, "namespaces: {out}");
+    let keys = (
+        "generate_policy = \"require\"",
+        "",
+        "esp = [\"aes128-sha1\"]\nlifetime_kilobytes = 24",
+    );
+    let (mut a, mut b, up) = start_tanukis(keys);
+    let policies_up = xfrm_policies("kga");
+    let (big, big_out) = sh("ip netns exec kga ping -c 1 -W 3 -s 30000 10.77.0.2");
+    // Refused by the expired SA (so its exit status does not matter).
+    let (_, next_out) = sh("ip netns exec kga ping -c 1 -W 1 10.77.0.2");
+    let gone = wait_until(15, || {
+        ["kga", "kgb"]
+            .iter()
+            .all(|ns| xfrm_states(ns) == 0 && xfrm_policies(ns) == 0)
+    });
+    let (_, left) = sh("ip -n kga xfrm state; ip -n kga xfrm policy; \
+         ip -n kgb xfrm state; ip -n kgb xfrm policy");
+    let exited = stop_tanukis(&mut a, &mut b);
+    let _ = sh("ip netns del kga; ip netns del kgb");
+    let (a_log, b_log) = (tanuki_log("kga"), tanuki_log("kgb"));
+    let logs = format!("--- a\n{a_log}\n--- b\n{b_log}\n--- pings\n{big_out}{next_out}");
+    assert!(up, "pair not installed within 30 s\n{logs}");
+    assert_eq!(policies_up, 2, "generated policies (out, in)\n{logs}");
+    assert!(big, "the 30 000-byte echo did not pass\n{logs}");
+    assert!(
+        a_log.contains("hard EXPIRE") && a_log.contains("forgetting the pair"),
+        "no hard EXPIRE handled\n{logs}"
+    );
+    assert!(
+        !a_log.contains("soft EXPIRE"),
+        "a soft EXPIRE came first\n{logs}"
+    );
+    assert!(
+        gone,
+        "SAs or policies left after the hard EXPIRE:\n{left}\n{logs}"
+    );
+    assert_eq!(
+        a_log.matches("kernel: IPsec-SA pair installed").count(),
+        1,
+        "nothing rekeys\n{logs}"
+    );
+    assert!(exited, "tanukis did not exit on SIGTERM\n{logs}");
 }
