@@ -7,7 +7,9 @@
 
 mod sim;
 
+use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -467,7 +469,7 @@ fn aggressive_mode_carries_cert_and_sig_in_clear_and_accepts_a_pkcs7_chain() {
         rsa_peer(A, ExchangeMode::Aggressive, b_auth(), None),
         80,
     );
-    let rewritten = std::rc::Rc::new(std::cell::Cell::new(0));
+    let rewritten = Rc::new(std::cell::Cell::new(0));
     let seen = rewritten.clone();
     p.intercept = Some(Box::new(move |from, bytes| {
         without_vendor_ids(bytes);
@@ -690,42 +692,103 @@ fn initiator_gives_up(mut p: Pair) -> Vec<String> {
     failures(&p.a.events)
 }
 
-#[test]
-fn tampered_sig_in_aggressive_mode_is_refused() {
-    // The simulator's in-flight editor flips a bit in AM3's SIG payload.
-    let mut p = pair(
+/// Rewrites `bytes`, if it is AM3 (A's Aggressive Mode message without an
+/// SA payload), with a bit flipped in its SIG: what a forger on the path
+/// sends. Returns whether it did.
+fn forge_am3_sig(bytes: &mut Vec<u8>) -> bool {
+    let Ok(msg) = Message::parse(bytes) else {
+        return false;
+    };
+    if msg.header.exchange_type != ExchangeType::AGGRESSIVE
+        || msg.find(PayloadType::SA).is_some()
+        || msg.find(PayloadType::SIGNATURE).is_none()
+    {
+        return false;
+    }
+    let mut payloads = msg.payloads().unwrap().to_vec();
+    for pl in &mut payloads {
+        if pl.ty == PayloadType::SIGNATURE {
+            pl.body[10] ^= 0x40;
+        }
+    }
+    *bytes = Message::new(msg.header, payloads).to_bytes().unwrap();
+    true
+}
+
+fn aggressive_pair(seed: u64) -> Pair {
+    pair(
         rsa_peer(B, ExchangeMode::Aggressive, a_auth(), None),
         rsa_peer(A, ExchangeMode::Aggressive, b_auth(), None),
-        130,
-    );
+        seed,
+    )
+}
+
+#[test]
+fn only_bad_sigs_in_aggressive_mode_fail_after_the_timeout_with_the_reason() {
+    // Every AM3 (the first and each resend) reaches B with a bad SIG. AM3
+    // is in clear, so B cannot tell a forger from the initiator: it drops
+    // each and gives up only when the negotiation runs out of time.
+    let mut p = aggressive_pair(130);
     p.intercept = Some(Box::new(|from, bytes| {
         without_vendor_ids(bytes);
-        if from == Side::A
-            && let Ok(msg) = Message::parse(bytes)
-            && msg.header.exchange_type == ExchangeType::AGGRESSIVE
-            && msg.find(PayloadType::SA).is_none()
-            && let Some(sig) = msg.find(PayloadType::SIGNATURE)
-        {
-            let mut payloads = msg.payloads().unwrap().to_vec();
-            for pl in &mut payloads {
-                if pl.ty == PayloadType::SIGNATURE {
-                    pl.body = sig.body.clone();
-                    pl.body[10] ^= 0x40;
-                }
-            }
-            *bytes = Message::new(msg.header, payloads).to_bytes().unwrap();
+        if from == Side::A {
+            forge_am3_sig(bytes);
         }
         true
     }));
-    let (b_fails, mut p) = refused(p);
-    assert_eq!(
-        b_fails.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        [BAD_SIG_A]
+    let started = p.now;
+    start(&mut p);
+    p.drive_until(Duration::from_secs(120), any_failure);
+    assert!(!both_up(&p), "must not come up");
+    assert!(
+        p.now - started >= Duration::from_secs(40),
+        "B waited for a good AM3, failed after {:?}",
+        p.now - started
     );
-    // A counted its SA up when it sent AM3; B's encrypted refusal deletes it.
+    assert!(p.b.ep.stats().bad_hash >= 2, "{:?}", p.b.ep.stats());
+    assert_eq!(
+        failures(&p.b.events),
+        [BAD_SIG_A],
+        "the last SIG's reason, not a bare timeout"
+    );
+    // A counted its SA up when it sent AM3; B's encrypted refusal, sent
+    // when it gave up, deletes it.
     p.drive_for(Duration::from_secs(5));
     assert!(phase1_up(&p.a.events));
     assert!(deleted_by_peer(&p.a.events), "{:?}", p.a.events);
+}
+
+#[test]
+fn forged_am3_before_the_real_one_does_not_stop_aggressive_mode() {
+    // The intercept turns A's first AM3 into a forgery and keeps the real
+    // one, which the test then delivers after it.
+    let real: Rc<RefCell<Option<Vec<u8>>>> = Rc::default();
+    let kept = Rc::clone(&real);
+    let mut p = aggressive_pair(135);
+    p.intercept = Some(Box::new(move |from, bytes| {
+        without_vendor_ids(bytes);
+        if from == Side::A && kept.borrow().is_none() {
+            let original = bytes.clone();
+            if forge_am3_sig(bytes) {
+                *kept.borrow_mut() = Some(original);
+            }
+        }
+        true
+    }));
+    start(&mut p);
+    assert!(p.drive_until(Duration::from_secs(1), |p| p.b.ep.stats().bad_hash == 1));
+    assert!(failures(&p.b.events).is_empty(), "B is still waiting");
+    let bytes = real.borrow_mut().take().unwrap();
+    let deliver_at = p.now + p.latency;
+    p.b.inbound.push_back(sim::Datagram {
+        deliver_at,
+        src: p.a.addr,
+        dst: p.b.addr,
+        bytes,
+    });
+    assert!(p.drive_until(Duration::from_secs(1), both_up));
+    assert_eq!(peer_ids(&p).1, Identity::from_ip(A));
+    assert!(failures(&p.b.events).is_empty());
 }
 
 #[test]

@@ -919,19 +919,15 @@ impl Endpoint {
                         self.queue_phase1(&sa, &bytes);
                     }
                 } else if sa.state.established().is_none() {
-                    let reason = self.stall_reason(&sa, FailureReason::Timeout(policy.max_retries));
-                    self.fail(&sa, Phase::One, reason);
+                    self.give_up_phase1(&sa, FailureReason::Timeout(policy.max_retries));
                     keep = false;
                 }
             }
             for timer in sa.timers.expire(now) {
                 match timer {
                     Timer::NegotiationTimeout if sa.state.established().is_none() => {
-                        let reason = self.stall_reason(
-                            &sa,
-                            FailureReason::NegotiationTimeout(self.config.phase1_timeout),
-                        );
-                        self.fail(&sa, Phase::One, reason);
+                        let limit = self.config.phase1_timeout;
+                        self.give_up_phase1(&sa, FailureReason::NegotiationTimeout(limit));
                         keep = false;
                     }
                     Timer::HardExpiry => {
@@ -963,6 +959,22 @@ impl Endpoint {
                 self.sas.insert(handle, sa);
             }
         }
+    }
+
+    /// Ends a Phase 1 that ran out of time or resends. A responder that
+    /// dropped an AM3 in clear for its SIG reports that refusal (and sends
+    /// it, encrypted) rather than a bare timeout.
+    fn give_up_phase1(&mut self, sa: &IkeSa, fallback: FailureReason) {
+        if let Some(refusal) = sa.state.refused_in_clear() {
+            if let Some(notify) = &refusal.notify {
+                self.transmits
+                    .push_back((sa.local, sa.remote, notify.clone()));
+            }
+            self.fail(sa, Phase::One, refusal.reason.clone());
+            return;
+        }
+        let reason = self.stall_reason(sa, fallback);
+        self.fail(sa, Phase::One, reason);
     }
 
     /// A stalled negotiation whose encrypted messages never verified almost

@@ -18,7 +18,11 @@
 //! transform it offers uses the group of its first proposal.
 //! With NAT-T, NAT-D rides in AM2 and AM3 and AM3 already goes to port 4500.
 //! AM3 is sent in clear as RFC 2409 §5.4 shows; an encrypted AM3 is
-//! accepted too, since some peers send one.
+//! accepted too, since some peers send one. An AM3 in clear that does not
+//! authenticate may come from anyone on the path, so the responder drops
+//! it and keeps waiting for the initiator's resend (see [`ClearRefusal`]);
+//! an encrypted one that decrypts but does not authenticate ends the
+//! negotiation at once.
 
 use super::main_mode::{
     DropKind, Established, PeerProof, Phase1Ctx, Phase1State, Step, Verdict, emit, find,
@@ -47,9 +51,26 @@ pub(crate) struct ExpectAm3 {
     peer_id: Identity,
     initial_contact: bool,
     expected_hash_i: crate::crypto::HashValue,
+    /// The last AM3 sent in clear that did not authenticate, if any.
+    refused_in_clear: Option<ClearRefusal>,
+}
+
+/// Why an AM3 sent in clear was refused. AM3 travels unencrypted (RFC 2409
+/// §5), so anyone on the path can send one with a bad SIG: it is dropped
+/// and the real initiator's resend awaited. If none comes before the
+/// negotiation times out, this is the reason reported, and `notify` (our
+/// encrypted refusal) is sent then.
+pub(crate) struct ClearRefusal {
+    pub(crate) reason: FailureReason,
+    pub(crate) notify: Option<Vec<u8>>,
 }
 
 impl ExpectAm3 {
+    /// The refusal of the last unauthenticated AM3 sent in clear.
+    pub(crate) const fn refused_in_clear(&self) -> Option<&ClearRefusal> {
+        self.refused_in_clear.as_ref()
+    }
+
     /// The chosen transform.
     pub(crate) const fn proposal(&self) -> &Phase1Proposal {
         &self.proposal
@@ -175,6 +196,7 @@ pub(crate) fn respond(ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
             peer_id,
             initial_contact: has_initial_contact(payloads),
             expected_hash_i,
+            refused_in_clear: None,
         })),
         reply: Some(bytes),
         expect_reply: true,
@@ -279,6 +301,7 @@ impl ExpectAm2 {
 
 impl ExpectAm3 {
     pub(crate) fn handle(mut self: Box<Self>, ctx: &mut Phase1Ctx<'_>, msg: &Message) -> Step {
+        let in_clear = matches!(msg.body, MessageBody::Plain(_));
         let payloads: Vec<Payload> = match &msg.body {
             MessageBody::Plain(p) => p.clone(),
             MessageBody::Encrypted {
@@ -308,6 +331,24 @@ impl ExpectAm3 {
         let proof = match checked {
             Verdict::Authenticated(proof) => proof,
             Verdict::Drop => return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash),
+            // Forgeable by anyone on the path: wait for the real one. An
+            // AM3 that decrypted proves SKEYID_e, so its refusal is final.
+            Verdict::Refused(Step::FailNotify(reason, notify)) if in_clear => {
+                self.refused_in_clear = Some(ClearRefusal {
+                    reason,
+                    notify: Some(notify),
+                });
+                return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash);
+            }
+            Verdict::Refused(Step::Fail(reason @ FailureReason::PeerAuthentication(_)))
+                if in_clear =>
+            {
+                self.refused_in_clear = Some(ClearRefusal {
+                    reason,
+                    notify: None,
+                });
+                return Step::Drop(Phase1State::ExpectAm3(self), DropKind::BadHash);
+            }
             Verdict::Refused(step) => return step,
         };
         let initial_contact = self.initial_contact || has_initial_contact(&payloads);

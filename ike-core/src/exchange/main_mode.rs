@@ -525,6 +525,15 @@ impl Phase1State {
         }
     }
 
+    /// The refusal of the last AM3 in clear that did not authenticate, for
+    /// a responder still waiting for a good one.
+    pub(crate) fn refused_in_clear(&self) -> Option<&super::aggressive_mode::ClearRefusal> {
+        match self {
+            Self::ExpectAm3(s) => s.refused_in_clear(),
+            _ => None,
+        }
+    }
+
     /// Whether this negotiation chose RSA signatures (known from MM2 on,
     /// or AM2 for the responder).
     pub(crate) fn uses_signatures(&self) -> bool {
