@@ -608,3 +608,120 @@ fn glue_kernel_hard_expire_makes_tanuki_forget_the_pair() {
     );
     assert!(exited, "tanukis did not exit on SIGTERM\n{logs}");
 }
+
+/// ACQUIRE picking among two children of one peer, live: `kga` holds
+/// `unique` tunnel policies (reqids 1 and 2; in `ip xfrm` terms `required`
+/// with a reqid) for 10.1.1.0/24 to 10.2.1.0/24
+/// and to 10.3.1.0/24 (as setkey would load them), its on-demand tanuki has
+/// one child for each with that reqid. (With `require` both policies would
+/// share the first pair: Linux picks any SA with the same endpoints and
+/// reqid 0, and the peer drops what arrives outside its selectors.) A ping to each subnet makes the kernel ACQUIRE for that
+/// policy; tanuki reads the policy's selectors back by its id and must
+/// initiate the matching child (initiating the first child twice would leave
+/// 10.3.1.0/24 without an SA). The passive tanuki in `kgb` generates its
+/// policies from what was negotiated: one pair per subnet.
+#[test]
+#[ignore = "needs a kernel with PF_KEY, ip netns and tanuki on PATH: run in the QEMU guest"]
+fn glue_acquire_picks_the_child_of_each_policy() {
+    if open().is_none() || !sh("command -v tanuki").0 {
+        eprintln!("skipped: no PF_KEY or no tanuki on PATH");
+        return;
+    }
+    let (ok, out) = namespaces_up();
+    assert!(ok, "namespaces: {out}");
+    let mut setup = String::from(
+        "ip -n kga addr add 10.1.1.1/32 dev lo && \
+         ip -n kgb addr add 10.2.1.1/32 dev lo && ip -n kgb addr add 10.3.1.1/32 dev lo && \
+         ip -n kgb route add 10.1.1.0/24 via 10.77.0.1",
+    );
+    for (net, reqid) in [("10.2.1.0/24", 1), ("10.3.1.0/24", 2)] {
+        setup += &format!(
+            " && ip -n kga route add {net} via 10.77.0.2 && \
+             ip -n kga xfrm policy add src 10.1.1.0/24 dst {net} dir out \
+               tmpl src 10.77.0.1 dst 10.77.0.2 proto esp mode tunnel reqid {reqid} level required && \
+             ip -n kga xfrm policy add src {net} dst 10.1.1.0/24 dir in \
+               tmpl src 10.77.0.2 dst 10.77.0.1 proto esp mode tunnel reqid {reqid} level required"
+        );
+    }
+    let (ok, out) = sh(&setup);
+    assert!(ok, "addresses, routes, policies: {out}");
+    // (top-level keys, peer keys, children as (local, remote))
+    let config = |me: &str,
+                  peer: &str,
+                  top: &str,
+                  peer_keys: &str,
+                  children: [(&str, &str, u32); 2]| {
+        let mut c = format!(
+            "listen = \"{me}\"\ndata_path = \"kernel\"\n{top}\n\n[[peer]]\naddress = \"{peer}\"\n\
+             psk = \"glue\"\nproposals = [\"aes128-sha1-modp1024\"]\n{peer_keys}\n"
+        );
+        for (local, remote, reqid) in children {
+            c += &format!(
+                "\n[[peer.child]]\nlocal = \"{local}\"\nremote = \"{remote}\"\nesp = [\"aes128-sha1\"]\nreqid = {reqid}\n"
+            );
+        }
+        c
+    };
+    let (a_net, b_nets) = ("10.1.1.0/24", ["10.2.1.0/24", "10.3.1.0/24"]);
+    let a_cfg = config(
+        "10.77.0.1",
+        "10.77.0.2",
+        "",
+        "on_demand = true",
+        [(a_net, b_nets[0], 1), (a_net, b_nets[1], 2)],
+    );
+    let b_cfg = config(
+        "10.77.0.2",
+        "10.77.0.1",
+        "generate_policy = \"unique\"",
+        "passive = true",
+        [(b_nets[0], a_net, 1), (b_nets[1], a_net, 2)],
+    );
+    let mut b = spawn_tanuki("kgb", &b_cfg, "kgb");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut a = spawn_tanuki("kga", &a_cfg, "kga");
+    // The first echo of each only triggers the ACQUIRE.
+    let reach = |dst: &str| {
+        wait_until(20, || {
+            sh(&format!(
+                "ip netns exec kga ping -c 1 -W 1 -I 10.1.1.1 {dst}"
+            ))
+            .0
+        })
+    };
+    let (to_2, to_3) = (reach("10.2.1.1"), reach("10.3.1.1"));
+    let (_, b_policies) = sh("ip -n kgb xfrm policy");
+    let states = xfrm_states("kga");
+    let (_, a_state) = sh("ip -n kga xfrm state");
+    let exited = stop_tanukis(&mut a, &mut b);
+    let _ = sh("ip netns del kga; ip netns del kgb");
+    let (a_log, b_log) = (tanuki_log("kga"), tanuki_log("kgb"));
+    let logs =
+        format!("--- a\n{a_cfg}\n{a_log}\n--- b\n{b_cfg}\n{b_log}\n--- b's policies\n{b_policies}");
+    assert!(
+        to_2 && to_3,
+        "pings 10.2.1.1 {to_2}, 10.3.1.1 {to_3}\n{logs}"
+    );
+    assert_eq!(
+        a_log.matches("kernel ACQUIRE for").count(),
+        2,
+        "one ACQUIRE per policy\n{logs}"
+    );
+    assert_eq!(states, 4, "two pairs in kga\n{logs}");
+    for reqid in [1, 2] {
+        assert_eq!(
+            a_state
+                .matches(&format!("reqid {reqid} mode tunnel"))
+                .count(),
+            2,
+            "a pair bound to policy reqid {reqid}\n{a_state}\n{logs}"
+        );
+    }
+    for net in b_nets {
+        assert!(
+            b_policies.contains(&format!("src {net} dst 10.1.1.0/24")),
+            "b has no pair for {net}\n{logs}"
+        );
+    }
+    assert!(exited, "tanukis did not exit on SIGTERM\n{logs}");
+}
