@@ -653,3 +653,39 @@ fn a_draft_only_peer_gets_draft_nat_d_and_still_floats() {
     assert_eq!(b.udp_encapsulation.map(|(l, _)| l), Some(4500));
     assert!(p.a.sent[2..].iter().all(|(t, _)| t.local.port() == 4500));
 }
+
+/// A pair names the peer entry it was negotiated under (`peer_index`), so a
+/// caller finds its own per-peer settings even where the remote address is
+/// a NAT's: B lists another peer first, and A reaches it translated.
+#[test]
+fn a_pair_behind_a_nat_names_its_peer_entry() {
+    use std::sync::Arc;
+
+    use ike_core::config::{EndpointConfig, Identity, PresharedKey, PskTable};
+    use ike_core::endpoint::Endpoint;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    let mut p = natted_pair(false, 41);
+    let other = nat_peer(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 99)), NatTraversal::On);
+    let mut psk = PskTable::new();
+    psk.insert(
+        Identity::from_ip(A_PUBLIC),
+        PresharedKey::new(b"k".to_vec()),
+    );
+    let b_cfg = EndpointConfig::new(vec![other, nat_peer(A_PUBLIC, NatTraversal::On)], psk);
+    p.b.ep = Endpoint::new(Arc::new(b_cfg), Box::new(ChaCha20Rng::seed_from_u64(42)));
+    start(&mut p);
+    assert!(
+        p.drive_until(Duration::from_secs(10), up),
+        "{:?} {:?}",
+        failures(&p.a.events),
+        failures(&p.b.events)
+    );
+    let (a, b) = (children(&p.a.events)[0], children(&p.b.events)[0]);
+    assert_eq!(a.peer_index, 0);
+    assert_eq!(b.peer_index, 1, "B's entry for A, not the first");
+    // What B sees of A is the NAT's address and mapped port.
+    assert_eq!(b.remote.ip(), A_PUBLIC);
+    assert_ne!(b.remote.port(), 4500);
+}
