@@ -671,17 +671,15 @@ fn bad_signature_is_refused_with_the_reason_and_an_encrypted_notify() {
     );
 }
 
-/// Whether the peer deleted an ISAKMP SA (with an authenticated Delete).
-fn deleted_by_peer(events: &[Event]) -> bool {
-    events.iter().any(|e| {
-        matches!(
-            e,
-            Event::Phase1Down {
-                reason: DownReason::DeletedByPeer,
-                ..
-            }
-        )
-    })
+/// Why each ISAKMP SA went down.
+fn down_reasons(events: &[Event]) -> Vec<DownReason> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Phase1Down { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Drives on until A's negotiation fails, and returns A's failures.
@@ -752,10 +750,13 @@ fn only_bad_sigs_in_aggressive_mode_fail_after_the_timeout_with_the_reason() {
         "the last SIG's reason, not a bare timeout"
     );
     // A counted its SA up when it sent AM3; B's encrypted refusal, sent
-    // when it gave up, deletes it.
+    // when it gave up, deletes it, and A names the notify beside the Delete.
     p.drive_for(Duration::from_secs(5));
     assert!(phase1_up(&p.a.events));
-    assert!(deleted_by_peer(&p.a.events), "{:?}", p.a.events);
+    assert_eq!(
+        down_reasons(&p.a.events),
+        [DownReason::RefusedByPeer("INVALID-SIGNATURE".into())]
+    );
 }
 
 #[test]
@@ -831,10 +832,14 @@ fn certificate_from_an_untrusted_ca_is_refused() {
             "the signature on certificate C=XX, O=IPsec Test, CN=b.example.com does not verify with the key of C=XX, O=IPsec Test, CN=Test Root CA (a CA of that name is configured, but it did not sign this certificate)"
         ]
     );
-    // B sent MM6 and counted its SA up; A's encrypted refusal deletes it.
+    // B sent MM6 and counted its SA up; A's encrypted refusal deletes it,
+    // and B names A's notify.
     p.drive_for(Duration::from_secs(5));
     assert!(phase1_up(&p.b.events));
-    assert!(deleted_by_peer(&p.b.events), "{:?}", p.b.events);
+    assert_eq!(
+        down_reasons(&p.b.events),
+        [DownReason::RefusedByPeer("INVALID-CERTIFICATE".into())]
+    );
 }
 
 #[test]

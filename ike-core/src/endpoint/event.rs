@@ -252,6 +252,11 @@ pub enum DownReason {
     Expired,
     /// The peer deleted it.
     DeletedByPeer,
+    /// The peer deleted it with this error notify beside the Delete (e.g.
+    /// `INVALID-SIGNATURE`): it refused our authentication after our side
+    /// had counted the SA up, as an Aggressive Mode initiator does once it
+    /// sends AM3.
+    RefusedByPeer(String),
     /// We deleted it (the caller asked).
     DeletedLocally,
     /// The peer restarted (INITIAL-CONTACT in a new Phase 1).

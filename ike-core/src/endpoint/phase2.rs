@@ -637,7 +637,14 @@ impl Endpoint {
             return (true, false);
         };
         let mut keep = true;
-        for req in informational::requests(&dec, proof) {
+        let requests = informational::requests(&dec, proof);
+        // A peer that refuses us after our side counted the SA up (our
+        // AM3, our MM5/MM6 as it saw them) says why beside its Delete.
+        let peer_error = requests.iter().find_map(|r| match r {
+            Request::Notify { ty, .. } if ty.is_error() => Some(notify_name(*ty)),
+            _ => None,
+        });
+        for req in requests {
             match req {
                 Request::DeleteEsp(spis) => {
                     for spi in spis {
@@ -654,10 +661,20 @@ impl Endpoint {
                     }
                 }
                 Request::DeleteIsakmp(i, r) if i == sa.cky_i && r == sa.cky_r => {
+                    let reason = match &peer_error {
+                        Some(notify) => {
+                            tracing::info!(remote = %sa.remote, "ISAKMP-SA deleted by peer, which sent {notify}");
+                            DownReason::RefusedByPeer(notify.clone())
+                        }
+                        None => {
+                            tracing::info!(remote = %sa.remote, "ISAKMP-SA deleted by peer");
+                            DownReason::DeletedByPeer
+                        }
+                    };
                     self.events.push_back(Event::Phase1Down {
                         sa: sa.handle,
                         remote: sa.remote,
-                        reason: DownReason::DeletedByPeer,
+                        reason,
                     });
                     // A peer that rekeyed Phase 1 deletes the old SA once
                     // the new one is up: the pairs live on under the newest
@@ -727,7 +744,7 @@ impl Endpoint {
             .filter(|(_, q)| spi.is_none_or(|s| q.state.spis().contains(&Some(s))))
             .map(|(m, _)| *m)
             .collect();
-        let name = ty.name().map_or_else(|| ty.0.to_string(), str::to_owned);
+        let name = notify_name(ty);
         for m in doomed {
             sa.end_quick(m);
             self.fail(sa, Phase::Two, FailureReason::PeerNotify(name.clone()));
@@ -979,6 +996,11 @@ impl Endpoint {
 /// (any port: IKE may have floated to 4500 or through a NAT's mapping).
 pub(super) fn is_same_peer(sa: &IkeSa, remote: SocketAddr, peer_index: usize) -> bool {
     sa.peer_index == peer_index && canonical(sa.remote.ip()) == canonical(remote.ip())
+}
+
+/// A notify type as the logs and failure reasons name it.
+fn notify_name(ty: NotifyType) -> String {
+    ty.name().map_or_else(|| ty.0.to_string(), str::to_owned)
 }
 
 #[cfg(test)]

@@ -97,9 +97,14 @@ impl SaTable {
                 );
             }
             Event::Phase1Down { sa, remote, reason } => {
+                let refused;
                 let why = match reason {
                     DownReason::Expired => "expired",
                     DownReason::DeletedByPeer => "deleted by peer",
+                    DownReason::RefusedByPeer(notify) => {
+                        refused = format!("deleted by peer, which sent {notify}");
+                        &refused
+                    }
                     DownReason::DeletedLocally => "deleted locally",
                     DownReason::InitialContact => "replaced after INITIAL-CONTACT",
                     DownReason::Replaced => "replaced",
