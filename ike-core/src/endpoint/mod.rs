@@ -589,7 +589,7 @@ impl Endpoint {
                     DropKind::Malformed => self.dropped(Dropped::Malformed),
                     DropKind::BadHash => {
                         self.dropped(Dropped::BadHash);
-                        sa.bad_hashes += 1;
+                        sa.bad_hashes = sa.bad_hashes.saturating_add(1);
                     }
                 }
                 self.sas.insert(handle, sa);
