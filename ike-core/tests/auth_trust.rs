@@ -589,3 +589,37 @@ fn racoon_plain_rsa_files() {
     assert!(load_plain_rsa_private(&bad_prime).is_err());
     assert!(load_plain_rsa_private(": RSA {\n Modulus: 0x01\n").is_err());
 }
+
+/// A leaf whose issuer field spells its CA's DN in PrintableString while the
+/// CA's subject uses UTF8String (`string-types/make-string-types.py`) is the
+/// same name (RFC 5280 §7.1); OpenSSL's `verify` accepts the pair too. A CA
+/// of another name still does not issue it.
+#[test]
+fn issuer_names_compare_across_string_types() {
+    let ca = cert(data!("string-types/ca.pem"));
+    let leaf = cert(data!("string-types/leaf.pem"));
+    assert_ne!(
+        ca.parsed().tbs_certificate.subject,
+        leaf.parsed().tbs_certificate.issuer,
+        "the test needs differently encoded names"
+    );
+    let mut store = TrustStore::new();
+    store.add_anchor(ca);
+    let verified = store.verify(&leaf, &[], valid_now(&leaf)).unwrap();
+    assert_eq!(verified.length, 2);
+    assert_eq!(
+        verified.anchor_subject,
+        "C=XX, O=String Types Test, CN=String Types CA"
+    );
+    // With the CA only in the peer's bundle and another PKI's root trusted,
+    // the issuer is found by name across the string types and the chain ends
+    // at an issuer we do not trust.
+    let err = root_store()
+        .verify(
+            &leaf,
+            &[cert(data!("string-types/ca.pem"))],
+            valid_now(&leaf),
+        )
+        .unwrap_err();
+    assert!(matches!(err, AuthError::UntrustedIssuer { .. }), "{err}");
+}

@@ -16,6 +16,7 @@ use x509_cert::time::Validity;
 
 use super::error::AuthError;
 use super::load::{Crl, PeerCertificate};
+use super::name::same_name;
 
 /// Configured CA certificates and CRLs.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +87,7 @@ impl TrustStore {
             let anchors: Vec<&PeerCertificate> = self
                 .anchors
                 .iter()
-                .filter(|a| &a.parsed().tbs_certificate.subject == issuer_name)
+                .filter(|a| same_name(&a.parsed().tbs_certificate.subject, issuer_name))
                 .collect();
             if !anchors.is_empty() {
                 let Some(anchor) = anchors
@@ -113,7 +114,9 @@ impl TrustStore {
             }
             let candidates: Vec<&PeerCertificate> = intermediates
                 .iter()
-                .filter(|c| &c.parsed().tbs_certificate.subject == issuer_name && *c != current)
+                .filter(|c| {
+                    same_name(&c.parsed().tbs_certificate.subject, issuer_name) && *c != current
+                })
                 .collect();
             let Some(issuer) = candidates
                 .iter()
@@ -157,8 +160,10 @@ impl TrustStore {
         for crl in &self.crls {
             let list = &crl.parsed;
             // RFC 5280 §5.1.1.2, as for certificates.
-            if list.tbs_cert_list.issuer != issuer.parsed().tbs_certificate.subject
-                || list.signature_algorithm != list.tbs_cert_list.signature
+            if !same_name(
+                &list.tbs_cert_list.issuer,
+                &issuer.parsed().tbs_certificate.subject,
+            ) || list.signature_algorithm != list.tbs_cert_list.signature
             {
                 continue;
             }
