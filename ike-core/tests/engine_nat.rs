@@ -20,13 +20,41 @@ fn nat_peer(addr: IpAddr, mode: NatTraversal) -> PeerConfig {
     p
 }
 
+/// A (endpoint seed `seed`) at 10.0.0.2 behind a NAPT to 203.0.113.7 when
+/// `a_behind_nat`, else at 203.0.113.7; and B's endpoint (seed `seed + 1`).
+fn a_node_and_b_endpoint(
+    a_peer: PeerConfig,
+    b_peer: PeerConfig,
+    a_behind_nat: bool,
+    seed: u64,
+) -> (Node, ike_core::endpoint::Endpoint) {
+    let a_addr = if a_behind_nat { A_PRIVATE } else { A_PUBLIC };
+    let mut a = Node::new(
+        endpoint_with(a_peer, b"k", seed),
+        SocketAddr::new(a_addr, 500),
+    );
+    if a_behind_nat {
+        a.nat = Some(Nat::new(A_PUBLIC));
+    }
+    (a, endpoint_with(b_peer, b"k", seed + 1))
+}
+
+/// [`a_node_and_b_endpoint`] with B public at 198.51.100.2; the pair's
+/// fault seed is `seed` too.
+fn pair_with(a_peer: PeerConfig, b_peer: PeerConfig, a_behind_nat: bool, seed: u64) -> Pair {
+    let (a, b_ep) = a_node_and_b_endpoint(a_peer, b_peer, a_behind_nat, seed);
+    Pair::new(a, Node::new(b_ep, SocketAddr::new(B, 500)), seed)
+}
+
 /// A behind a NAPT (10.0.0.2 -> 203.0.113.7), B public; optionally B behind
 /// its own NAT with ports 500 and 4500 forwarded.
 fn natted_pair(b_behind_nat: bool, seed: u64) -> Pair {
-    let a_ep = endpoint_with(nat_peer(B, NatTraversal::On), b"k", seed);
-    let b_ep = endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", seed + 1);
-    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
-    a.nat = Some(Nat::new(A_PUBLIC));
+    let (a, b_ep) = a_node_and_b_endpoint(
+        nat_peer(B, NatTraversal::On),
+        nat_peer(A_PUBLIC, NatTraversal::On),
+        true,
+        seed,
+    );
     let b_addr = if b_behind_nat { B_PRIVATE } else { B };
     let mut b = Node::new(b_ep, SocketAddr::new(b_addr, 500));
     if b_behind_nat {
@@ -124,15 +152,12 @@ fn nat_on_both_sides() {
 
 #[test]
 fn no_nat_no_float() {
-    let a = Node::new(
-        endpoint_with(nat_peer(B, NatTraversal::On), b"k", 3),
-        SocketAddr::new(A_PUBLIC, 500),
+    let mut p = pair_with(
+        nat_peer(B, NatTraversal::On),
+        nat_peer(A_PUBLIC, NatTraversal::On),
+        false,
+        3,
     );
-    let b = Node::new(
-        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 4),
-        SocketAddr::new(B, 500),
-    );
-    let mut p = Pair::new(a, b, 3);
     start(&mut p);
     assert!(p.drive_until(Duration::from_secs(10), up));
     assert_eq!(children(&p.a.events)[0].udp_encapsulation, None);
@@ -149,15 +174,12 @@ fn no_nat_no_float() {
 
 #[test]
 fn forced_encapsulation_without_a_nat() {
-    let a = Node::new(
-        endpoint_with(nat_peer(B, NatTraversal::Force), b"k", 5),
-        SocketAddr::new(A_PUBLIC, 500),
+    let mut p = pair_with(
+        nat_peer(B, NatTraversal::Force),
+        nat_peer(A_PUBLIC, NatTraversal::On),
+        false,
+        5,
     );
-    let b = Node::new(
-        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 6),
-        SocketAddr::new(B, 500),
-    );
-    let mut p = Pair::new(a, b, 5);
     start(&mut p);
     assert!(
         p.drive_until(Duration::from_secs(10), up),
@@ -177,11 +199,12 @@ fn forced_encapsulation_without_a_nat() {
 
 #[test]
 fn nat_traversal_off_behind_a_nat_still_negotiates_without_floating() {
-    let a_ep = endpoint_with(nat_peer(B, NatTraversal::Off), b"k", 7);
-    let b_ep = endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 8);
-    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
-    a.nat = Some(Nat::new(A_PUBLIC));
-    let mut p = Pair::new(a, Node::new(b_ep, SocketAddr::new(B, 500)), 7);
+    let mut p = pair_with(
+        nat_peer(B, NatTraversal::Off),
+        nat_peer(A_PUBLIC, NatTraversal::On),
+        true,
+        7,
+    );
     start(&mut p);
     assert!(p.drive_until(Duration::from_secs(10), up));
     assert_eq!(children(&p.b.events)[0].udp_encapsulation, None);
@@ -191,16 +214,7 @@ fn nat_traversal_off_behind_a_nat_still_negotiates_without_floating() {
 fn aggressive_mode_behind_a_nat() {
     let mut a_cfg = nat_peer(B, NatTraversal::On);
     a_cfg.exchange_mode = ike_core::config::ExchangeMode::Aggressive;
-    let mut a = Node::new(
-        endpoint_with(a_cfg, b"k", 9),
-        SocketAddr::new(A_PRIVATE, 500),
-    );
-    a.nat = Some(Nat::new(A_PUBLIC));
-    let b = Node::new(
-        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 10),
-        SocketAddr::new(B, 500),
-    );
-    let mut p = Pair::new(a, b, 9);
+    let mut p = pair_with(a_cfg, nat_peer(A_PUBLIC, NatTraversal::On), true, 9);
     start(&mut p);
     assert!(
         p.drive_until(Duration::from_secs(10), up),
@@ -230,13 +244,7 @@ fn transport_mode_behind_a_nat_carries_nat_oa() {
     a_cfg.children = vec![child.clone()];
     let mut b_cfg = nat_peer(A_PUBLIC, NatTraversal::On);
     b_cfg.children = vec![child.clone()];
-    let mut a = Node::new(
-        endpoint_with(a_cfg, b"k", 11),
-        SocketAddr::new(A_PRIVATE, 500),
-    );
-    a.nat = Some(Nat::new(A_PUBLIC));
-    let b = Node::new(endpoint_with(b_cfg, b"k", 12), SocketAddr::new(B, 500));
-    let mut p = Pair::new(a, b, 11);
+    let mut p = pair_with(a_cfg, b_cfg, true, 11);
     let now = p.now;
     p.a.ep
         .initiate(now, p.a.addr, SocketAddr::new(B, 500), child)
@@ -352,15 +360,12 @@ fn lie_about_a_nat_in_mm4(p: &mut Pair) {
 
 #[test]
 fn udp_encapsulation_without_a_detected_nat_is_refused_with_a_reason() {
-    let a = Node::new(
-        endpoint_with(nat_peer(B, NatTraversal::On), b"k", 21),
-        SocketAddr::new(A_PUBLIC, 500),
+    let mut p = pair_with(
+        nat_peer(B, NatTraversal::On),
+        nat_peer(A_PUBLIC, NatTraversal::On),
+        false,
+        21,
     );
-    let b = Node::new(
-        endpoint_with(nat_peer(A_PUBLIC, NatTraversal::On), b"k", 22),
-        SocketAddr::new(B, 500),
-    );
-    let mut p = Pair::new(a, b, 21);
     lie_about_a_nat_in_mm4(&mut p);
     start(&mut p);
     p.drive_for(Duration::from_secs(5));
@@ -387,12 +392,7 @@ fn phase1_rekey_behind_a_nat_starts_on_4500_and_keeps_the_pair() {
         p.children[0].lifetime = Lifetime::seconds(300);
         p
     };
-    let a_ep = endpoint_with(short(B), b"k", 90);
-    let b_ep = endpoint_with(short(A_PUBLIC), b"k", 91);
-    let mut a = Node::new(a_ep, SocketAddr::new(A_PRIVATE, 500));
-    a.nat = Some(Nat::new(A_PUBLIC));
-    let b = Node::new(b_ep, SocketAddr::new(B, 500));
-    let mut p = Pair::new(a, b, 90);
+    let mut p = pair_with(short(B), short(A_PUBLIC), true, 90);
     let mut child = pix_child();
     child.lifetime = Lifetime::seconds(300);
     let now = p.now;
@@ -462,13 +462,7 @@ fn after_a_float_more_children_reuse_the_isakmp_sa_from_either_side() {
     a_peer.children = vec![web.clone(), mail.clone()];
     let mut b_peer = nat_peer(A_PUBLIC, NatTraversal::On);
     b_peer.children = vec![flip(&web), flip(&mail)];
-    let mut a = Node::new(
-        endpoint_with(a_peer, b"k", 100),
-        SocketAddr::new(A_PRIVATE, 500),
-    );
-    a.nat = Some(Nat::new(A_PUBLIC));
-    let b = Node::new(endpoint_with(b_peer, b"k", 101), SocketAddr::new(B, 500));
-    let mut p = Pair::new(a, b, 100);
+    let mut p = pair_with(a_peer, b_peer, true, 100);
     let now = p.now;
     p.a.ep
         .initiate(now, p.a.addr, SocketAddr::new(B, 500), web)
@@ -565,12 +559,7 @@ fn a_responder_that_sees_a_nat_refuses_ah_by_name() {
     a_peer.children = vec![ah_only()];
     let mut b_peer = nat_peer(A_PUBLIC, NatTraversal::Force);
     b_peer.children = vec![ah_only()];
-    let a = Node::new(
-        endpoint_with(a_peer, b"k", 120),
-        SocketAddr::new(A_PUBLIC, 500),
-    );
-    let b = Node::new(endpoint_with(b_peer, b"k", 121), SocketAddr::new(B, 500));
-    let mut p = Pair::new(a, b, 120);
+    let mut p = pair_with(a_peer, b_peer, false, 120);
     let now = p.now;
     p.a.ep
         .initiate(now, p.a.addr, SocketAddr::new(B, 500), ah_only())
